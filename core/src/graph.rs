@@ -1,0 +1,522 @@
+//! The workflow as a graph: actions are nodes, `InvokeNext` entries are edges.
+//!
+//! Node ids are indexes into `ActionList` (file order), so every traversal here is
+//! deterministic. Edges to unknown actions are kept apart as [`DanglingRef`]s so the graph
+//! stays well-formed while validation reports them.
+
+use std::collections::HashMap;
+
+use ephflow_schema::model::{Branch, Workflow};
+use ephflow_schema::pointer;
+
+/// Index of an action in `ActionList` order.
+pub type NodeId = usize;
+
+/// One `InvokeNext` edge between two known actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    /// The action whose `InvokeNext` holds the edge.
+    pub from: NodeId,
+    /// The invoked action.
+    pub to: NodeId,
+    /// `Some(N)` for `name(N)`.
+    pub rank: Option<u32>,
+    /// The conditional branch, `None` for an unconditional edge.
+    pub branch: Option<Branch>,
+    /// JSON pointer of the edge in the document.
+    pub pointer: String,
+}
+
+impl Edge {
+    /// Whether FaaSr starts several copies of the target through this edge.
+    pub fn is_ranked(&self) -> bool {
+        self.rank.is_some_and(|r| r > 1)
+    }
+}
+
+/// An `InvokeNext` entry naming an action that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DanglingRef {
+    /// The action whose `InvokeNext` holds it.
+    pub from: NodeId,
+    /// The unknown name (without rank).
+    pub target: String,
+    /// JSON pointer of the entry.
+    pub pointer: String,
+}
+
+/// The DAG of a workflow (possibly cyclic if the file is invalid).
+#[derive(Debug, Clone)]
+pub struct Graph<'w> {
+    names: Vec<&'w str>,
+    index: HashMap<&'w str, NodeId>,
+    out_edges: Vec<Vec<Edge>>,
+    in_edges: Vec<Vec<Edge>>,
+    dangling: Vec<DanglingRef>,
+}
+
+impl<'w> Graph<'w> {
+    /// Builds the graph of `workflow`.
+    pub fn build(workflow: &'w Workflow) -> Self {
+        let names: Vec<&str> = workflow.action_list.keys().map(String::as_str).collect();
+        let index: HashMap<&str, NodeId> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let mut out_edges = vec![Vec::new(); names.len()];
+        let mut in_edges = vec![Vec::new(); names.len()];
+        let mut dangling = Vec::new();
+        for (from, (name, action)) in workflow.action_list.iter().enumerate() {
+            let Some(next) = &action.invoke_next else {
+                continue;
+            };
+            let base = pointer::from_tokens(["ActionList", name.as_str(), "InvokeNext"]);
+            for e in next.edges() {
+                let at = format!("{base}{}", e.pointer);
+                match index.get(e.target.name()) {
+                    Some(&to) => {
+                        let edge = Edge {
+                            from,
+                            to,
+                            rank: e.target.rank(),
+                            branch: e.branch,
+                            pointer: at,
+                        };
+                        in_edges[to].push(edge.clone());
+                        out_edges[from].push(edge);
+                    }
+                    None => dangling.push(DanglingRef {
+                        from,
+                        target: e.target.name().to_owned(),
+                        pointer: at,
+                    }),
+                }
+            }
+        }
+        Graph {
+            names,
+            index,
+            out_edges,
+            in_edges,
+            dangling,
+        }
+    }
+
+    /// Number of actions.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether there are no actions.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The action's name.
+    pub fn name(&self, id: NodeId) -> &'w str {
+        self.names[id]
+    }
+
+    /// The id of the action called `name`.
+    pub fn id(&self, name: &str) -> Option<NodeId> {
+        self.index.get(name).copied()
+    }
+
+    /// Edges leaving `id`, in file order.
+    pub fn out_edges(&self, id: NodeId) -> &[Edge] {
+        &self.out_edges[id]
+    }
+
+    /// Edges entering `id`, in the file order of their sources.
+    pub fn in_edges(&self, id: NodeId) -> &[Edge] {
+        &self.in_edges[id]
+    }
+
+    /// References to unknown actions.
+    pub fn dangling(&self) -> &[DanglingRef] {
+        &self.dangling
+    }
+
+    /// Distinct predecessors of `id`, in first-edge order.
+    pub fn predecessors(&self, id: NodeId) -> Vec<NodeId> {
+        let mut seen = Vec::new();
+        for e in &self.in_edges[id] {
+            if !seen.contains(&e.from) {
+                seen.push(e.from);
+            }
+        }
+        seen
+    }
+
+    /// Which actions `entry` reaches (itself included).
+    pub fn reachable_from(&self, entry: NodeId) -> Vec<bool> {
+        let mut seen = vec![false; self.len()];
+        let mut stack = vec![entry];
+        seen[entry] = true;
+        while let Some(n) = stack.pop() {
+            for e in &self.out_edges[n] {
+                if !seen[e.to] {
+                    seen[e.to] = true;
+                    stack.push(e.to);
+                }
+            }
+        }
+        seen
+    }
+
+    /// A topological order, or the cycles that prevent one (each as a closed path of ids,
+    /// first id repeated at the end; one per strongly connected component).
+    pub fn topological_order(&self) -> Result<Vec<NodeId>, Vec<Vec<NodeId>>> {
+        let mut indegree: Vec<usize> = self.in_edges.iter().map(Vec::len).collect();
+        let mut ready: Vec<NodeId> = (0..self.len())
+            .rev()
+            .filter(|&n| indegree[n] == 0)
+            .collect();
+        let mut order = Vec::with_capacity(self.len());
+        while let Some(n) = ready.pop() {
+            order.push(n);
+            for e in self.out_edges[n].iter().rev() {
+                indegree[e.to] -= 1;
+                if indegree[e.to] == 0 {
+                    ready.push(e.to);
+                }
+            }
+        }
+        if order.len() == self.len() {
+            Ok(order)
+        } else {
+            Err(self.cycles())
+        }
+    }
+
+    /// One closed path per cyclic strongly connected component (Tarjan, iterative).
+    fn cycles(&self) -> Vec<Vec<NodeId>> {
+        let n = self.len();
+        let mut index = vec![usize::MAX; n];
+        let mut low = vec![0; n];
+        let mut on_stack = vec![false; n];
+        let mut stack = Vec::new();
+        let mut next_index = 0;
+        let mut cycles = Vec::new();
+        for root in 0..n {
+            if index[root] != usize::MAX {
+                continue;
+            }
+            // (node, next out-edge position)
+            let mut work = vec![(root, 0usize)];
+            index[root] = next_index;
+            low[root] = next_index;
+            next_index += 1;
+            stack.push(root);
+            on_stack[root] = true;
+            while let Some(&mut (v, ref mut pos)) = work.last_mut() {
+                if let Some(e) = self.out_edges[v].get(*pos) {
+                    *pos += 1;
+                    let w = e.to;
+                    if index[w] == usize::MAX {
+                        index[w] = next_index;
+                        low[w] = next_index;
+                        next_index += 1;
+                        stack.push(w);
+                        on_stack[w] = true;
+                        work.push((w, 0));
+                    } else if on_stack[w] {
+                        low[v] = low[v].min(index[w]);
+                    }
+                    continue;
+                }
+                work.pop();
+                if let Some(&(parent, _)) = work.last() {
+                    low[parent] = low[parent].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut component = Vec::new();
+                    loop {
+                        let w = stack.pop().expect("Tarjan stack holds the component");
+                        on_stack[w] = false;
+                        component.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    let self_loop = self.out_edges[v].iter().any(|e| e.to == v);
+                    if component.len() > 1 || self_loop {
+                        cycles.push(self.cycle_within(&component));
+                    }
+                }
+            }
+        }
+        cycles.sort();
+        cycles
+    }
+
+    /// A closed path through the smallest id of a strongly connected component.
+    fn cycle_within(&self, component: &[NodeId]) -> Vec<NodeId> {
+        let start = *component.iter().min().expect("components are not empty");
+        let inside = |n: NodeId| component.contains(&n);
+        // Breadth-first from start's successors back to start, inside the component.
+        let mut parent: HashMap<NodeId, NodeId> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([start]);
+        while let Some(v) = queue.pop_front() {
+            for e in &self.out_edges[v] {
+                if e.to == start {
+                    // Walk the parents back from v to start, then close the loop.
+                    let mut path = vec![v];
+                    while *path.last().expect("path starts non-empty") != start {
+                        let cur = *path.last().expect("path starts non-empty");
+                        path.push(parent[&cur]);
+                    }
+                    path.reverse();
+                    path.push(start);
+                    return normalise(path);
+                }
+                if inside(e.to) && !parent.contains_key(&e.to) && e.to != start {
+                    parent.insert(e.to, v);
+                    queue.push_back(e.to);
+                }
+            }
+        }
+        vec![start, start]
+    }
+
+    /// When each action runs, as a conjunction of conditional outcomes, in topological
+    /// order. FaaSr runs an action only once all its predecessors completed, so an action's
+    /// condition is the union of its predecessors' conditions and the branch of each
+    /// conditional edge into it; contradictory unions are actions that never run.
+    pub fn run_conditions(&self, order: &[NodeId]) -> RunConditions {
+        let mut conditions: Vec<Option<Condition>> = vec![Some(Condition::default()); self.len()];
+        let mut never = Vec::new();
+        for &x in order {
+            let mut cond = Condition::default();
+            // Which predecessor brought each conditional into `cond`, to name both sides of
+            // a contradiction.
+            let mut brought_by: Vec<(NodeId, NodeId)> = Vec::new();
+            let mut blocked = false;
+            for p in self.predecessors(x) {
+                let Some(pc) = &conditions[p] else {
+                    blocked = true;
+                    break;
+                };
+                let branches: Vec<Option<Branch>> = self.in_edges[x]
+                    .iter()
+                    .filter(|e| e.from == p)
+                    .map(|e| e.branch)
+                    .collect();
+                let literal = match (
+                    branches.contains(&Some(Branch::True)),
+                    branches.contains(&Some(Branch::False)),
+                    branches.contains(&None),
+                ) {
+                    (true, false, false) => Some((p, Branch::True)),
+                    (false, true, false) => Some((p, Branch::False)),
+                    _ => None,
+                };
+                for &(c, b) in pc.literals.iter().chain(literal.iter()) {
+                    match cond.add(c, b) {
+                        Ok(true) => brought_by.push((c, p)),
+                        Ok(false) => {}
+                        Err(other_side) => {
+                            let other_via = brought_by
+                                .iter()
+                                .find(|&&(k, _)| k == c)
+                                .map_or(p, |&(_, q)| q);
+                            never.push(Contradiction {
+                                action: x,
+                                conditional: c,
+                                branch: b,
+                                via: p,
+                                other_side,
+                                other_via,
+                            });
+                            blocked = true;
+                            break;
+                        }
+                    }
+                }
+                if blocked {
+                    break;
+                }
+            }
+            conditions[x] = if blocked { None } else { Some(cond) };
+        }
+        RunConditions { conditions, never }
+    }
+}
+
+/// Rotates a closed path so it starts at its smallest id (stable output).
+fn normalise(mut path: Vec<NodeId>) -> Vec<NodeId> {
+    path.pop();
+    if let Some(pos) = path
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, n)| **n)
+        .map(|(i, _)| i)
+    {
+        path.rotate_left(pos);
+    }
+    let first = path[0];
+    path.push(first);
+    path
+}
+
+/// A set of conditional outcomes that must all hold: `(conditional action, branch taken)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Condition {
+    literals: Vec<(NodeId, Branch)>,
+}
+
+impl Condition {
+    /// The outcomes, sorted by conditional action.
+    pub fn literals(&self) -> &[(NodeId, Branch)] {
+        &self.literals
+    }
+
+    /// Adds an outcome: `Ok(true)` if new, `Ok(false)` if already required, and on a
+    /// contradiction the branch that was already required.
+    fn add(&mut self, c: NodeId, b: Branch) -> Result<bool, Branch> {
+        match self.literals.binary_search_by_key(&c, |&(n, _)| n) {
+            Ok(i) if self.literals[i].1 == b => Ok(false),
+            Ok(i) => Err(self.literals[i].1),
+            Err(i) => {
+                self.literals.insert(i, (c, b));
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// Result of [`Graph::run_conditions`].
+#[derive(Debug, Clone)]
+pub struct RunConditions {
+    /// Per action: `None` if it can never run.
+    pub conditions: Vec<Option<Condition>>,
+    /// The actions that never run because their predecessors sit on opposite branches of
+    /// one conditional (the first such action on each path).
+    pub never: Vec<Contradiction>,
+}
+
+/// An action whose predecessors need both outcomes of one conditional action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contradiction {
+    /// The action that never runs.
+    pub action: NodeId,
+    /// The conditional action whose two outcomes are both required.
+    pub conditional: NodeId,
+    /// The branch required through `via`.
+    pub branch: Branch,
+    /// The predecessor through which `branch` is required.
+    pub via: NodeId,
+    /// The branch required through `other_via`.
+    pub other_side: Branch,
+    /// The predecessor through which `other_side` is required.
+    pub other_via: NodeId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn workflow(actions: serde_json::Value) -> Workflow {
+        let mut list = serde_json::Map::new();
+        for (name, next) in actions.as_object().unwrap() {
+            list.insert(
+                name.clone(),
+                json!({"FunctionName": "f", "FaaSServer": "GH", "InvokeNext": next}),
+            );
+        }
+        serde_json::from_value(json!({
+            "WorkflowName": "w", "FunctionInvoke": "a", "DefaultDataStore": "S3",
+            "ActionList": list,
+            "ComputeServers": {"GH": {"FaaSType": "GitHubActions", "UserName": "u", "ActionRepoName": "r"}},
+            "DataStores": {"S3": {"Bucket": "b"}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn edges_ranks_branches_and_dangling() {
+        let w = workflow(json!({
+            "a": ["b(3)", {"True": ["c"], "False": ["ghost"]}],
+            "b": [], "c": []
+        }));
+        let g = Graph::build(&w);
+        let out: Vec<_> = g
+            .out_edges(0)
+            .iter()
+            .map(|e| (g.name(e.to), e.rank, e.branch, e.pointer.as_str()))
+            .collect();
+        assert_eq!(
+            out,
+            vec![
+                ("b", Some(3), None, "/ActionList/a/InvokeNext/0"),
+                (
+                    "c",
+                    None,
+                    Some(Branch::True),
+                    "/ActionList/a/InvokeNext/1/True/0"
+                ),
+            ]
+        );
+        assert_eq!(g.dangling()[0].target, "ghost");
+        assert_eq!(
+            g.dangling()[0].pointer,
+            "/ActionList/a/InvokeNext/1/False/0"
+        );
+    }
+
+    #[test]
+    fn finds_each_cycle_once() {
+        let w = workflow(json!({
+            "a": ["b"], "b": ["c"], "c": ["a", "d"], "d": ["d"]
+        }));
+        let g = Graph::build(&w);
+        let cycles = g.topological_order().unwrap_err();
+        let named: Vec<Vec<&str>> = cycles
+            .iter()
+            .map(|c| c.iter().map(|&n| g.name(n)).collect())
+            .collect();
+        assert_eq!(named, vec![vec!["a", "b", "c", "a"], vec!["d", "d"]]);
+    }
+
+    #[test]
+    fn topological_order_respects_edges() {
+        let w = workflow(json!({"a": ["c", "b"], "b": ["d"], "c": ["d"], "d": []}));
+        let g = Graph::build(&w);
+        let order = g.topological_order().unwrap();
+        let pos = |n: &str| order.iter().position(|&x| g.name(x) == n).unwrap();
+        assert!(pos("a") < pos("b") && pos("a") < pos("c"));
+        assert!(pos("b") < pos("d") && pos("c") < pos("d"));
+    }
+
+    #[test]
+    fn join_after_exclusive_branches_never_runs() {
+        let w = workflow(json!({
+            "a": [{"True": ["t"], "False": ["f"]}],
+            "t": ["j"], "f": ["j"], "j": ["k"], "k": []
+        }));
+        let g = Graph::build(&w);
+        let order = g.topological_order().unwrap();
+        let rc = g.run_conditions(&order);
+        assert_eq!(rc.never.len(), 1, "only the join itself is reported");
+        let c = &rc.never[0];
+        assert_eq!(g.name(c.action), "j");
+        assert_eq!(g.name(c.conditional), "a");
+        assert_eq!((g.name(c.via), c.branch), ("f", Branch::False));
+        assert_eq!((g.name(c.other_via), c.other_side), ("t", Branch::True));
+        assert!(rc.conditions[g.id("k").unwrap()].is_none());
+        assert_eq!(
+            rc.conditions[g.id("t").unwrap()]
+                .as_ref()
+                .unwrap()
+                .literals(),
+            &[(0, Branch::True)]
+        );
+    }
+
+    #[test]
+    fn same_target_on_both_branches_always_runs() {
+        let w = workflow(json!({"a": [{"True": ["b"], "False": ["b"]}], "b": []}));
+        let g = Graph::build(&w);
+        let rc = g.run_conditions(&g.topological_order().unwrap());
+        assert!(rc.never.is_empty());
+        assert!(rc.conditions[1].as_ref().unwrap().literals().is_empty());
+    }
+}

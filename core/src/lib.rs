@@ -1,0 +1,14 @@
+//! ephflow-core: the semantics of ephflow workflows.
+//!
+//! - [`registry`]: the VM provider plugin registry (`inventory`);
+//! - [`graph`]: the workflow DAG (InvokeNext edges, ranks, conditionals, run conditions);
+//! - [`validate`]: schema plus semantic validation, reporting every problem at once.
+//!
+//! No cloud SDK and no GitHub client here: providers and backends are separate crates.
+
+pub mod graph;
+pub mod registry;
+pub mod validate;
+
+pub use ephflow_schema as schema;
+pub use ephflow_schema::schemars;

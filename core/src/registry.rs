@@ -1,0 +1,116 @@
+//! The plugin registry: VM providers submit a [`ProviderRegistration`] with `inventory`.
+//!
+//! A provider crate is linked only if something names it, so the binary, the facade and each
+//! integration-test crate name every shipped provider (`use ephflow_aws as _;`), and a test
+//! asserts the exact registered set. Inventory order is unspecified: [`providers`] sorts by kind
+//! and rejects duplicates, and everything downstream (schema, error listings) uses that order.
+
+use std::sync::OnceLock;
+
+use ephflow_schema::ProviderSchema;
+use ephflow_schema::schemars::{Schema, SchemaGenerator};
+
+/// What a VM provider crate submits with `inventory::submit!`.
+///
+/// A plain record of `&'static str` and `fn` pointers, so that one record feeds the schema, the
+/// validator's error messages and (later) construction of the provider.
+#[derive(Clone, Copy)]
+pub struct ProviderRegistration {
+    /// The `VMConfig.Provider` value that selects this provider (for example `AWS`).
+    pub kind: &'static str,
+    /// One line describing the provider.
+    pub description: &'static str,
+    /// The provider's VMConfig schema: typically `|g| g.subschema_for::<MyConfig>()`.
+    pub config_schema: fn(&mut SchemaGenerator) -> Schema,
+}
+
+inventory::collect!(ProviderRegistration);
+
+impl std::fmt::Debug for ProviderRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderRegistration")
+            .field("kind", &self.kind)
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProviderRegistration {
+    /// The record's contribution to the document schema.
+    pub fn schema(&self) -> ProviderSchema {
+        ProviderSchema {
+            kind: self.kind,
+            description: self.description,
+            config_schema: self.config_schema,
+        }
+    }
+}
+
+/// The registry could not be assembled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// Two linked crates registered the same provider kind.
+    #[error("two VM providers are registered as \"{0}\"; link only one of them")]
+    DuplicateKind(&'static str),
+}
+
+/// Every linked provider, sorted by kind, duplicates rejected.
+pub fn providers() -> Result<&'static [ProviderRegistration], RegistryError> {
+    static SORTED: OnceLock<Result<Vec<ProviderRegistration>, RegistryError>> = OnceLock::new();
+    SORTED
+        .get_or_init(|| sorted_unique(inventory::iter::<ProviderRegistration>.into_iter().copied()))
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(Clone::clone)
+}
+
+/// The provider registered for `kind`.
+pub fn provider(kind: &str) -> Result<Option<&'static ProviderRegistration>, RegistryError> {
+    Ok(providers()?.iter().find(|p| p.kind == kind))
+}
+
+/// The kinds of all linked providers, sorted.
+pub fn provider_kinds() -> Result<Vec<&'static str>, RegistryError> {
+    Ok(providers()?.iter().map(|p| p.kind).collect())
+}
+
+/// Sorts records by kind and rejects a kind registered twice.
+pub fn sorted_unique<I>(records: I) -> Result<Vec<ProviderRegistration>, RegistryError>
+where
+    I: IntoIterator<Item = ProviderRegistration>,
+{
+    let mut all: Vec<ProviderRegistration> = records.into_iter().collect();
+    all.sort_by_key(|r| r.kind);
+    if let Some(w) = all.windows(2).find(|w| w[0].kind == w[1].kind) {
+        return Err(RegistryError::DuplicateKind(w[0].kind));
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: &'static str) -> ProviderRegistration {
+        ProviderRegistration {
+            kind,
+            description: "test",
+            config_schema: |_| Schema::default(),
+        }
+    }
+
+    #[test]
+    fn sorts_by_kind() {
+        let sorted = sorted_unique([record("ZZ"), record("AA"), record("MM")]).unwrap();
+        let kinds: Vec<_> = sorted.iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, ["AA", "MM", "ZZ"]);
+    }
+
+    #[test]
+    fn rejects_duplicates() {
+        assert_eq!(
+            sorted_unique([record("AWS"), record("GCP"), record("AWS")]).unwrap_err(),
+            RegistryError::DuplicateKind("AWS")
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! Validation: the generated JSON Schema first, then the semantic rules the schema cannot
+//! express (references, FaaSr's graph rules, VM rules). Every problem is reported, each with
+//! its JSON pointer, its culprit, what was expected and a hint.
+//!
+//! Semantic rules need the typed model, so they run once the document has the right shape;
+//! until then the schema's own findings are the report.
+
+mod graph_rules;
+mod references;
+mod vm;
+
+use std::sync::OnceLock;
+
+use ephflow_schema::model::Workflow;
+use ephflow_schema::{Diagnostic, Document, Draft, SchemaValidator, Severity};
+use serde_json::Value;
+
+use crate::graph::Graph;
+use crate::registry::{self, RegistryError};
+
+/// What validation found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Errors first, then warnings; each group in document order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The typed workflow, when the document had the right shape to build one.
+    pub workflow: Option<Workflow>,
+}
+
+impl Report {
+    /// Whether no error was found (warnings allowed).
+    pub fn is_valid(&self) -> bool {
+        self.workflow.is_some() && !self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Number of diagnostics of `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+}
+
+/// The document schema for `draft`, composed with every registered provider.
+pub fn document_schema(draft: Draft) -> Result<Value, RegistryError> {
+    let providers: Vec<_> = registry::providers()?.iter().map(|p| p.schema()).collect();
+    Ok(ephflow_schema::document_schema(draft, &providers))
+}
+
+fn schema_validator() -> Result<&'static SchemaValidator, RegistryError> {
+    static VALIDATOR: OnceLock<Result<SchemaValidator, RegistryError>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            let schema = document_schema(Draft::Draft2020_12)?;
+            Ok(SchemaValidator::new(schema)
+                .expect("the generated schema compiles (checked by the schema snapshot test)"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Validates a whole document: schema, then semantics.
+pub fn validate_document(doc: &Document) -> Result<Report, RegistryError> {
+    let mut diagnostics = schema_validator()?.validate(doc.value());
+    let workflow = match doc.workflow() {
+        Ok(w) => Some(w),
+        Err(e) => {
+            // The schema normally explains a shape error better; report the model's view
+            // only when the schema found nothing there.
+            if !diagnostics
+                .iter()
+                .any(|d| e.pointer.starts_with(&d.pointer))
+            {
+                diagnostics.push(Diagnostic::error("invalid-value", e.pointer, e.message));
+            }
+            None
+        }
+    };
+    if let Some(w) = &workflow {
+        let semantic = check_workflow(w)?;
+        // A semantic finding is more specific than a schema finding at the same place
+        // (for example an unknown Provider, which the schema reports as a bad enum value).
+        diagnostics.retain(|d| !semantic.iter().any(|s| s.pointer == d.pointer));
+        diagnostics.extend(semantic);
+    }
+    diagnostics.sort_by_key(|d| d.severity);
+    Ok(Report {
+        diagnostics,
+        workflow,
+    })
+}
+
+/// The semantic rules alone, on an already typed workflow.
+pub fn check_workflow(workflow: &Workflow) -> Result<Vec<Diagnostic>, RegistryError> {
+    let graph = Graph::build(workflow);
+    let mut out = Vec::new();
+    references::check(workflow, &graph, &mut out);
+    graph_rules::check(workflow, &graph, &mut out);
+    vm::check(workflow, &registry::provider_kinds()?, &mut out);
+    Ok(out)
+}
+
+/// `"a", "b" and "c"` for messages.
+fn listing<S: AsRef<str>>(names: &[S]) -> String {
+    let quoted: Vec<String> = names
+        .iter()
+        .map(|n| format!("\"{}\"", n.as_ref()))
+        .collect();
+    match quoted.len() {
+        0 => "none".to_owned(),
+        1 => quoted[0].clone(),
+        n => format!("{} and {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}
+
+/// "did you mean ...?" or the fallback hint.
+fn hint_for(name: &str, known: &[&str], fallback: String) -> String {
+    match ephflow_schema::suggest::closest(name, known.iter().copied()) {
+        Some(g) => format!("did you mean \"{g}\"?"),
+        None => fallback,
+    }
+}

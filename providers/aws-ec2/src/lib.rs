@@ -1,0 +1,24 @@
+//! ephflow-aws: the AWS EC2 VM provider.
+//!
+//! This crate registers the `AWS` provider kind and its VMConfig schema. The SDK-backed
+//! provider (start, stop, describe on `aws-sdk-ec2`) comes with the lifecycle work; the
+//! schema part is what validation and editors need today.
+
+mod config;
+
+pub use config::{AwsVmConfig, EC2_INSTANCE_ID, REGION};
+
+/// The `VMConfig.Provider` value for this provider.
+pub const KIND: &str = "AWS";
+
+inventory::submit! {
+    ephflow_core::registry::ProviderRegistration {
+        kind: KIND,
+        description: "an existing AWS EC2 instance, started and stopped by id",
+        config_schema: |generator| generator.subschema_for::<AwsVmConfig>(),
+    }
+}
+
+/// Links this crate: call it (or `use ephflow_aws as _;`) from a binary that should offer the
+/// AWS provider.
+pub fn register() {}

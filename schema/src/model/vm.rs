@@ -1,0 +1,53 @@
+//! `VMConfig`: the one ephemeral VM a workflow may use.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::names;
+
+/// The VM that actions marked `RequiresVM` run on.
+///
+/// The provider-independent part. Each registered provider adds its own required fields
+/// (for `AWS`: `InstanceId`, `Region`) through the generated schema's
+/// `if Provider == K then K's config schema` clause; unknown keys are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "VMConfig")]
+pub struct VmConfig {
+    /// Name of this VM configuration. Also names the credential secrets:
+    /// `<Name>_AccessKey` and `<Name>_SecretKey`.
+    #[serde(rename = "Name")]
+    #[schemars(length(min = 1))]
+    pub name: String,
+
+    /// The IaaS provider that owns the VM.
+    #[serde(rename = "Provider")]
+    pub provider: String,
+
+    /// Provider-specific VM identifier (AWS: the EC2 instance id, `i-...`).
+    #[serde(
+        rename = "InstanceId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_id: Option<String>,
+
+    /// Provider region of the VM (AWS: for example `us-west-2`).
+    #[serde(rename = "Region", default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+
+    /// Name under which the VM registers as a GitHub Actions self-hosted runner. When set (and
+    /// a GitHub token is available) readiness waits until this runner is online.
+    #[serde(
+        rename = "RunnerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(length(min = 1, max = 64), pattern(names::RUNNER_NAME))]
+    pub runner_name: Option<String>,
+
+    /// Other keys (provider-specific settings, or tool settings such as `Strategy`), kept as
+    /// written.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}

@@ -1,0 +1,285 @@
+//! Schema validation with messages a workflow author can act on.
+//!
+//! The `jsonschema` crate finds every violation; this module turns each into a [`Diagnostic`]
+//! that names the culprit (from the instance pointer), says what was expected (from the
+//! failing schema node's own description) and suggests a fix (known field names for typos,
+//! per-platform required fields, ...).
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+
+use crate::diagnostic::Diagnostic;
+use crate::document::json_type;
+use crate::model::FaaSType;
+use crate::{pointer, suggest};
+
+/// A compiled document schema.
+pub struct SchemaValidator {
+    schema: Value,
+    validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for SchemaValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaValidator").finish_non_exhaustive()
+    }
+}
+
+/// The schema itself is broken (a bug in a provider's schema, not in the user's file).
+#[derive(Debug, thiserror::Error)]
+#[error("the generated JSON Schema does not compile: {0}")]
+pub struct SchemaCompileError(String);
+
+impl SchemaValidator {
+    /// Compiles a draft 2020-12 document schema (see [`crate::document_schema`]).
+    pub fn new(schema: Value) -> Result<Self, SchemaCompileError> {
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&schema)
+            .map_err(|e| SchemaCompileError(e.to_string()))?;
+        Ok(SchemaValidator { schema, validator })
+    }
+
+    /// The schema this validator checks against.
+    pub fn schema(&self) -> &Value {
+        &self.schema
+    }
+
+    /// Every schema violation in `doc`, in document order.
+    pub fn validate(&self, doc: &Value) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = self
+            .validator
+            .iter_errors(doc)
+            .map(|e| self.describe(doc, &e))
+            .collect();
+        out.dedup();
+        out
+    }
+
+    fn describe(&self, doc: &Value, err: &jsonschema::ValidationError<'_>) -> Diagnostic {
+        let at = err.instance_path().as_str().to_owned();
+        let node = self.keyword_parent(err.schema_path().as_str());
+        let described = node
+            .and_then(|n| n.get("description"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let instance = err.instance();
+        let field = pointer::tokens(&at).last().cloned().unwrap_or_default();
+        match err.kind() {
+            ValidationErrorKind::Required { property } => {
+                let property = property.as_str().unwrap_or_default();
+                let d = Diagnostic::error(
+                    "missing-field",
+                    at.clone(),
+                    format!("required field \"{property}\" is missing"),
+                );
+                match required_because(doc, &at) {
+                    Some(why) => d.hint(why),
+                    None => d.hint(format!("add \"{property}\"")),
+                }
+            }
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known = node
+                    .and_then(|n| n.get("properties"))
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().map(String::as_str).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                let mut d = Diagnostic::error(
+                    "unknown-field",
+                    at.clone(),
+                    format!("unknown field{} {}", plural(unexpected.len()), quoted(unexpected)),
+                );
+                if !known.is_empty() {
+                    d = d.expected(format!("one of: {}", known.join(", ")));
+                }
+                let guesses: Vec<String> = unexpected
+                    .iter()
+                    .filter_map(|u| suggest::closest(u, known.iter().copied()))
+                    .map(|g| format!("\"{g}\""))
+                    .collect();
+                if guesses.is_empty() {
+                    d.hint("remove it; FaaSr rejects unknown fields here")
+                } else {
+                    d.hint(format!("did you mean {}?", guesses.join(" or ")))
+                }
+            }
+            ValidationErrorKind::Type { kind } => {
+                let want = match kind {
+                    TypeKind::Single(t) => article(&t.to_string()),
+                    TypeKind::Multiple(ts) => ts
+                        .iter()
+                        .map(|t| article(&t.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                };
+                let mut d = Diagnostic::error(
+                    "wrong-type",
+                    at.clone(),
+                    format!(
+                        "{} must be {want}, found {}",
+                        name_of(&field),
+                        show(instance)
+                    ),
+                );
+                if let Some(desc) = described {
+                    d = d.expected(desc);
+                }
+                d
+            }
+            ValidationErrorKind::Pattern { pattern } => {
+                let mut d = Diagnostic::error(
+                    "bad-format",
+                    at.clone(),
+                    format!("{} {} does not match {pattern}", name_of(&field), show(instance)),
+                );
+                if let Some(desc) = described {
+                    d = d.expected(desc);
+                }
+                d
+            }
+            ValidationErrorKind::PropertyNames { error } => Diagnostic::error(
+                "bad-name",
+                at.clone(),
+                format!("name {} is not allowed: {error}", show(error.instance())),
+            )
+            .expected(
+                "a letter, then letters, digits and dashes (FaaSr uses action names in file names)",
+            )
+            .hint("rename it, and every InvokeNext / FunctionInvoke / ActionContainers reference to it"),
+            ValidationErrorKind::Enum { options } => {
+                let list = options
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|v| v.as_str().map_or(v.to_string(), str::to_owned))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                let d = Diagnostic::error(
+                    "unknown-value",
+                    at.clone(),
+                    format!("{} {} is not a known value", name_of(&field), show(instance)),
+                )
+                .expected(format!("one of: {list}"));
+                match options.as_array().and_then(|a| {
+                    let s = instance.as_str()?;
+                    suggest::closest(s, a.iter().filter_map(Value::as_str))
+                }) {
+                    Some(g) => d.hint(format!("did you mean \"{g}\"?")),
+                    None => d,
+                }
+            }
+            ValidationErrorKind::Contains => Diagnostic::error(
+                "several-conditionals",
+                at.clone(),
+                "InvokeNext holds more than one conditional object",
+            )
+            .expected("at most one {\"True\": [...], \"False\": [...]} object per InvokeNext")
+            .hint("merge the conditional objects into one"),
+            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+                let mut d = Diagnostic::error(
+                    "invalid-value",
+                    at.clone(),
+                    format!("{} {} has none of the accepted forms", name_of(&field), show(instance)),
+                );
+                if let Some(desc) = described {
+                    d = d.expected(desc);
+                }
+                d
+            }
+            ValidationErrorKind::MinProperties { limit } | ValidationErrorKind::MinItems { limit } => {
+                Diagnostic::error(
+                    "empty",
+                    at.clone(),
+                    format!("{} needs at least {limit} entr{}", name_of(&field), if *limit == 1 { "y" } else { "ies" }),
+                )
+            }
+            _ => {
+                let mut d = Diagnostic::error("invalid-value", at.clone(), err.to_string());
+                if let Some(desc) = described {
+                    d = d.expected(desc);
+                }
+                d
+            }
+        }
+    }
+
+    /// The schema object holding the failing keyword (`.../properties/X/pattern` → `.../properties/X`).
+    fn keyword_parent(&self, schema_path: &str) -> Option<&Value> {
+        let mut tokens = pointer::tokens(schema_path);
+        tokens.pop();
+        let mut node = &self.schema;
+        for t in &tokens {
+            node = match node {
+                Value::Object(m) => m.get(t)?,
+                Value::Array(a) => a.get(t.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+}
+
+/// Explains conditional requirements: per-platform server fields, per-provider VM fields.
+fn required_because(doc: &Value, at: &str) -> Option<String> {
+    let target = doc.pointer(at)?;
+    let tokens = pointer::tokens(at);
+    match tokens.first().map(String::as_str) {
+        Some("ComputeServers") if tokens.len() == 2 => {
+            let t: FaaSType = serde_json::from_value(target.get("FaaSType")?.clone()).ok()?;
+            Some(format!(
+                "a {t} server needs {}",
+                t.required_fields().join(", ")
+            ))
+        }
+        Some("VMConfig") => {
+            let provider = target.get("Provider")?.as_str()?;
+            Some(format!(
+                "a VMConfig with Provider \"{provider}\" needs the fields that provider requires; see `ephflow schema`"
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn name_of(field: &str) -> String {
+    if field.is_empty() {
+        "the workflow".to_owned()
+    } else if field.bytes().all(|b| b.is_ascii_digit()) {
+        format!("entry {field}")
+    } else {
+        format!("\"{field}\"")
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.chars().count() <= 60 => format!("\"{s}\""),
+        Value::String(_) => "a long string".to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_owned(),
+        other => json_type(other).to_owned(),
+    }
+}
+
+fn article(t: &str) -> String {
+    match t {
+        "array" | "object" | "integer" => format!("an {t}"),
+        "null" => "null".to_owned(),
+        _ => format!("a {t}"),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,109 @@
+//! File input and output: whole-file reads, atomic writes that never replace an input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// Reading failed.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Writing failed (nothing was written to `path`).
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The output would replace one of the inputs.
+    #[error("refusing to write {path}: it is an input file; choose another output path")]
+    WouldOverwriteInput {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Reads a UTF-8 file; `-` reads standard input.
+pub fn read_text(path: &Path) -> Result<String, IoError> {
+    let read = |p: &Path| -> std::io::Result<String> {
+        if p == Path::new("-") {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+            Ok(s)
+        } else {
+            std::fs::read_to_string(p)
+        }
+    };
+    read(path).map_err(|source| IoError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same directory, flushed,
+/// then renamed over the target. Readers see the old file or the new one, never a torn one.
+/// Refuses to replace any of `inputs`.
+pub fn write_atomic(path: &Path, contents: &[u8], inputs: &[&Path]) -> Result<(), IoError> {
+    let target = canonical_or_self(path);
+    if inputs.iter().any(|i| canonical_or_self(i) == target) {
+        return Err(IoError::WouldOverwriteInput {
+            path: path.to_owned(),
+        });
+    }
+    let err = |source| IoError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ephflow-")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(contents).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+fn canonical_or_self(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_atomically_and_protects_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.json");
+        std::fs::write(&input, "{}").unwrap();
+        let out = dir.path().join("out.json");
+        write_atomic(&out, b"new", &[&input]).unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
+        let err = write_atomic(&input, b"clobber", &[&input]).unwrap_err();
+        assert!(matches!(err, IoError::WouldOverwriteInput { .. }));
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), "{}");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".ephflow-")
+            })
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+}
