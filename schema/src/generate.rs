@@ -40,10 +40,14 @@ impl Draft {
     }
 
     fn settings(self) -> SchemaSettings {
-        match self {
+        let mut settings = match self {
             Draft::Draft2020_12 => SchemaSettings::draft2020_12(),
             Draft::Draft07 => SchemaSettings::draft07().with_transform(DropContains),
-        }
+        };
+        // First, so the draft's own transforms see the final shapes.
+        settings.transforms.insert(0, Box::new(NoNullOptions));
+        settings.transforms.insert(0, Box::new(UnwrapDescriptions));
+        settings
     }
 
     fn definitions_key(self) -> &'static str {
@@ -113,6 +117,69 @@ pub fn document_schema(draft: Draft, providers: &[ProviderSchema]) -> Value {
         vm["allOf"] = Value::Array(clauses);
     }
     root
+}
+
+/// Marks an optional field whose value may be an explicit `null` (FaaSr's runtime accepts
+/// `"LoggingDataStore": null`). Removed from the output by [`NoNullOptions`].
+/// (The model spells it out literally: schemars attributes take string literals.)
+pub const NULLABLE_MARKER: &str = "x-ephflow-nullable";
+
+/// An optional field of the model may be absent, but FaaSr's schema does not let it be
+/// `null`; schemars makes every `Option` nullable, so this takes `null` back out of property
+/// schemas, except where the model marks the field with [`NULLABLE_MARKER`].
+#[derive(Clone)]
+struct NoNullOptions;
+
+impl Transform for NoNullOptions {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+            for property in properties.values_mut() {
+                let Value::Object(p) = property else { continue };
+                if p.remove(NULLABLE_MARKER).is_some() {
+                    continue;
+                }
+                if let Some(Value::Array(types)) = p.get_mut("type") {
+                    types.retain(|t| t != "null");
+                    if types.len() == 1 {
+                        let only = types.remove(0);
+                        p.insert("type".into(), only);
+                    }
+                }
+                let is_null = |v: &Value| v.get("type").is_some_and(|t| t == "null");
+                if let Some(Value::Array(any_of)) = p.get("anyOf")
+                    && any_of.len() == 2
+                    && any_of.iter().any(is_null)
+                {
+                    let kept = any_of.iter().find(|v| !is_null(v)).cloned();
+                    p.remove("anyOf");
+                    if let Some(Value::Object(kept)) = kept {
+                        for (k, v) in kept {
+                            p.entry(k).or_insert(v);
+                        }
+                    }
+                }
+            }
+        }
+        transform_subschemas(self, schema);
+    }
+}
+
+/// Doc comments are wrapped at 100 columns; editors show descriptions as flowing text, so
+/// single line breaks become spaces (paragraph breaks stay).
+#[derive(Clone)]
+struct UnwrapDescriptions;
+
+impl Transform for UnwrapDescriptions {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(Value::String(d)) = schema.get_mut("description") {
+            *d = d
+                .split("\n\n")
+                .map(|para| para.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+        }
+        transform_subschemas(self, schema);
+    }
 }
 
 /// Draft-07 has `contains` but no `minContains`/`maxContains`: a bare `contains` would demand a

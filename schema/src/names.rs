@@ -19,8 +19,9 @@ pub const SECRET_NAME: &str = "^[A-Z][A-Z_0-9]*$";
 /// `InvocationIDFromDate`: strftime directives and dashes only.
 pub const INVOCATION_ID_FROM_DATE: &str = "^%[YymdHMSjUWaAbBfzZ%-]([%YymdHMSjUWaAbBfzZ%-])*$";
 
-/// A GitHub Actions self-hosted runner name: 1 to 64 characters, none of `" / : < > \ | * ?`.
-pub const RUNNER_NAME: &str = r#"^[^"/:<>\\|*?]{1,64}$"#;
+/// A GitHub Actions self-hosted runner name: none of `" / : < > \ | * ?` (the schema adds the
+/// 64-character limit separately, so each mistake gets its own message).
+pub const RUNNER_NAME: &str = r#"^[^"/:<>\\|*?]+$"#;
 
 /// Prefixes and names that ephflow (and FaaSr's reference tool) give to injected lifecycle
 /// actions. A user action may not take them unless it is marked `_faasr_builtin`.

@@ -50,10 +50,41 @@ impl SchemaValidator {
         let mut out: Vec<Diagnostic> = self
             .validator
             .iter_errors(doc)
-            .map(|e| self.describe(doc, &e))
+            .flat_map(|e| self.describe_all(doc, &e))
             .collect();
         out.dedup();
         out
+    }
+
+    /// Describes an error; for "none of the alternatives matched" errors, describes instead the
+    /// errors of the one alternative whose type fits the value (the one the author meant),
+    /// or lists the allowed constants.
+    fn describe_all(&self, doc: &Value, err: &jsonschema::ValidationError<'_>) -> Vec<Diagnostic> {
+        let context = match err.kind() {
+            ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+                context
+            }
+            _ => return vec![self.describe(doc, err)],
+        };
+        let at = err.instance_path().as_str();
+        if let Some(options) = self
+            .keyword_parent(err.schema_path().as_str())
+            .and_then(constant_alternatives)
+        {
+            let field = pointer::tokens(at).last().cloned().unwrap_or_default();
+            return vec![unknown_value(at, &field, err.instance(), &options)];
+        }
+        let fitting: Vec<&Vec<jsonschema::ValidationError<'static>>> = context
+            .iter()
+            .filter(|branch| !branch.iter().any(|e| type_mismatch(e, at)))
+            .collect();
+        match fitting.as_slice() {
+            [branch] if !branch.is_empty() => branch
+                .iter()
+                .flat_map(|e| self.describe_all(doc, e))
+                .collect(),
+            _ => vec![self.describe(doc, err)],
+        }
     }
 
     fn describe(&self, doc: &Value, err: &jsonschema::ValidationError<'_>) -> Diagnostic {
@@ -147,29 +178,22 @@ impl SchemaValidator {
             )
             .hint("rename it, and every InvokeNext / FunctionInvoke / ActionContainers reference to it"),
             ValidationErrorKind::Enum { options } => {
-                let list = options
+                let options: Vec<String> = options
                     .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|v| v.as_str().map_or(v.to_string(), str::to_owned))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
+                    .map(|a| a.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_owned)).collect())
                     .unwrap_or_default();
-                let d = Diagnostic::error(
-                    "unknown-value",
-                    at.clone(),
-                    format!("{} {} is not a known value", name_of(&field), show(instance)),
-                )
-                .expected(format!("one of: {list}"));
-                match options.as_array().and_then(|a| {
-                    let s = instance.as_str()?;
-                    suggest::closest(s, a.iter().filter_map(Value::as_str))
-                }) {
-                    Some(g) => d.hint(format!("did you mean \"{g}\"?")),
-                    None => d,
-                }
+                unknown_value(&at, &field, instance, &options)
             }
+            ValidationErrorKind::MaxLength { limit } => Diagnostic::error(
+                "too-long",
+                at.clone(),
+                format!(
+                    "{} is {} characters long",
+                    name_of(&field),
+                    instance.as_str().map_or(0, |s| s.chars().count())
+                ),
+            )
+            .expected(format!("at most {limit} characters")),
             ValidationErrorKind::Contains => Diagnostic::error(
                 "several-conditionals",
                 at.clone(),
@@ -181,7 +205,7 @@ impl SchemaValidator {
                 let mut d = Diagnostic::error(
                     "invalid-value",
                     at.clone(),
-                    format!("{} {} has none of the accepted forms", name_of(&field), show(instance)),
+                    format!("{} has none of the accepted forms (found {})", name_of(&field), show(instance)),
                 );
                 if let Some(desc) = described {
                     d = d.expected(desc);
@@ -218,6 +242,52 @@ impl SchemaValidator {
             };
         }
         Some(node)
+    }
+}
+
+/// Whether `err` says the value at `at` has the wrong JSON type (directly, or in every
+/// alternative of a nested `anyOf`/`oneOf`).
+fn type_mismatch(err: &jsonschema::ValidationError<'_>, at: &str) -> bool {
+    if err.instance_path().as_str() != at {
+        return false;
+    }
+    match err.kind() {
+        ValidationErrorKind::Type { .. } => true,
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context
+                .iter()
+                .all(|branch| branch.iter().any(|e| type_mismatch(e, at)))
+        }
+        _ => false,
+    }
+}
+
+/// `oneOf`/`anyOf` whose alternatives are all constants (how schemars writes documented
+/// enums): the allowed values.
+fn constant_alternatives(node: &Value) -> Option<Vec<String>> {
+    let alternatives = node
+        .get("oneOf")
+        .or_else(|| node.get("anyOf"))?
+        .as_array()?;
+    alternatives
+        .iter()
+        .map(|a| a.get("const").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+fn unknown_value(at: &str, field: &str, instance: &Value, options: &[String]) -> Diagnostic {
+    let d = Diagnostic::error(
+        "unknown-value",
+        at,
+        format!("{} {} is not an accepted value", name_of(field), show(instance)),
+    )
+    .expected(format!("one of: {}", options.join(", ")));
+    match instance
+        .as_str()
+        .and_then(|s| suggest::closest(s, options.iter().map(String::as_str)))
+    {
+        Some(g) => d.hint(format!("did you mean \"{g}\"?")),
+        None => d,
     }
 }
 

@@ -100,9 +100,10 @@ fn check_entry(w: &Workflow, g: &Graph<'_>, entry: NodeId, out: &mut Vec<Diagnos
                 "unreachable",
                 from_tokens(["ActionList", name]),
                 format!(
-                    "\"{name}\" is not reachable from the entry \"{}\": only {} invoke it, and they never run",
+                    "\"{name}\" is not reachable from the entry \"{}\": it is invoked only by {}, which never run{}",
                     w.function_invoke,
-                    listing(&preds)
+                    listing(&preds),
+                    if preds.len() == 1 { "s" } else { "" }
                 ),
             )
             .hint("connect it to the part of the workflow that starts at FunctionInvoke")

@@ -114,6 +114,15 @@ fn listing<S: AsRef<str>>(names: &[S]) -> String {
     }
 }
 
+/// What a reference should have named: `one of "a" and "b"`, or a note that `container` is empty.
+fn one_of<S: AsRef<str>>(names: &[S], container: &str) -> String {
+    if names.is_empty() {
+        format!("a name defined in {container} (it defines none)")
+    } else {
+        format!("one of {}", listing(names))
+    }
+}
+
 /// "did you mean ...?" or the fallback hint.
 fn hint_for(name: &str, known: &[&str], fallback: String) -> String {
     match ephflow_schema::suggest::closest(name, known.iter().copied()) {

@@ -4,7 +4,7 @@ use ephflow_schema::Diagnostic;
 use ephflow_schema::model::{InvokeNext, Workflow};
 use ephflow_schema::pointer::from_tokens;
 
-use super::{hint_for, listing};
+use super::{hint_for, one_of};
 use crate::graph::Graph;
 
 pub(super) fn check(w: &Workflow, g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
@@ -22,7 +22,7 @@ pub(super) fn check(w: &Workflow, g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
                     w.function_invoke
                 ),
             )
-            .expected(format!("one of {}", listing(&actions)))
+            .expected(one_of(&actions, "ActionList"))
             .hint(hint_for(
                 &w.function_invoke,
                 &actions,
@@ -42,7 +42,7 @@ pub(super) fn check(w: &Workflow, g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
                         action.faas_server
                     ),
                 )
-                .expected(format!("one of {}", listing(&servers)))
+                .expected(one_of(&servers, "ComputeServers"))
                 .hint(hint_for(
                     &action.faas_server,
                     &servers,
@@ -75,7 +75,7 @@ pub(super) fn check(w: &Workflow, g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
                     d.target
                 ),
             )
-            .expected(format!("one of {}", listing(&actions)))
+            .expected(one_of(&actions, "ActionList"))
             .hint(hint_for(
                 &d.target,
                 &actions,
@@ -103,7 +103,7 @@ pub(super) fn check(w: &Workflow, g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
                     format!("/{field}"),
                     format!("{field} \"{store}\" is not defined in DataStores"),
                 )
-                .expected(format!("one of {}", listing(&stores)))
+                .expected(one_of(&stores, "DataStores"))
                 .hint(hint_for(
                     store,
                     &stores,

@@ -5,7 +5,7 @@ use ephflow_schema::model::{FaaSType, Workflow};
 use ephflow_schema::names::{self, INJECTED_POLL, INJECTED_START, INJECTED_STOP};
 use ephflow_schema::pointer::from_tokens;
 
-use super::{hint_for, listing};
+use super::{hint_for, listing, one_of};
 
 pub(super) fn check(w: &Workflow, providers: &[&str], out: &mut Vec<Diagnostic>) {
     let mut vm_actions = 0;
@@ -80,7 +80,7 @@ pub(super) fn check(w: &Workflow, providers: &[&str], out: &mut Vec<Diagnostic>)
                     vm.provider
                 ),
             )
-            .expected(format!("one of {}", listing(providers)))
+            .expected(one_of(providers, "the provider registry"))
             .hint(hint_for(
                 &vm.provider,
                 providers,

@@ -101,7 +101,8 @@ impl JsonSchema for InvokeNext {
     }
 }
 
-/// One item of an `InvokeNext` array.
+/// One item of an `InvokeNext` array: an action name, a ranked name `name(N)`, or one
+/// conditional object `{"True": [...], "False": [...]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum InvokeItem {

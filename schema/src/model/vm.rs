@@ -36,8 +36,9 @@ pub struct VmConfig {
     #[serde(rename = "Region", default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
 
-    /// Name under which the VM registers as a GitHub Actions self-hosted runner. When set (and
-    /// a GitHub token is available) readiness waits until this runner is online.
+    /// Name under which the VM registers as a GitHub Actions self-hosted runner: 1 to 64
+    /// characters, none of `" / : < > \ | * ?`. When set (and a GitHub token is available)
+    /// readiness waits until this runner is online.
     #[serde(
         rename = "RunnerName",
         default,

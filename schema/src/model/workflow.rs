@@ -84,7 +84,7 @@ pub struct Workflow {
         skip_serializing_if = "Option::is_none",
         with = "nullable"
     )]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-ephflow-nullable" = true))]
     pub logging_data_store: Option<Option<String>>,
 
     /// Folder for logs and completion markers in the logging data store. The FaaSr runtime
@@ -95,7 +95,7 @@ pub struct Workflow {
         skip_serializing_if = "Option::is_none",
         with = "nullable"
     )]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-ephflow-nullable" = true))]
     pub faasr_log: Option<Option<String>>,
 
     /// The actions, by name.
