@@ -8,11 +8,14 @@
 //! - [`aws`] (ephflow-aws): the AWS EC2 provider.
 //!
 //! ```
+//! ephflow::aws::register(); // link the shipped providers (see SHIPPED_PROVIDERS)
 //! let text = std::fs::read_to_string("examples/ml-pipeline.json").unwrap();
 //! let doc = ephflow::schema::Document::parse(&text).unwrap();
 //! let report = ephflow::core::validate::validate_document(&doc).unwrap();
 //! assert!(report.is_valid(), "{:?}", report.diagnostics);
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod exit;
 pub mod io;

@@ -6,6 +6,8 @@
 //!
 //! No cloud SDK and no GitHub client here: providers and backends are separate crates.
 
+#![warn(missing_docs)]
+
 pub mod graph;
 pub mod registry;
 pub mod validate;

@@ -120,7 +120,7 @@ pub fn document_schema(draft: Draft, providers: &[ProviderSchema]) -> Value {
 }
 
 /// Marks an optional field whose value may be an explicit `null` (FaaSr's runtime accepts
-/// `"LoggingDataStore": null`). Removed from the output by [`NoNullOptions`].
+/// `"LoggingDataStore": null`). Removed from the output by the `NoNullOptions` transform.
 /// (The model spells it out literally: schemars attributes take string literals.)
 pub const NULLABLE_MARKER: &str = "x-ephflow-nullable";
 
@@ -174,7 +174,12 @@ impl Transform for UnwrapDescriptions {
         if let Some(Value::String(d)) = schema.get_mut("description") {
             *d = d
                 .split("\n\n")
-                .map(|para| para.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+                .map(|para| {
+                    para.split('\n')
+                        .map(str::trim)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .collect::<Vec<_>>()
                 .join("\n\n");
         }

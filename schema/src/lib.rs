@@ -6,6 +6,8 @@
 //!   of the VM providers given to it (this crate knows no providers itself);
 //! - [`SchemaValidator`]: validation with messages that name the culprit and suggest a fix.
 
+#![warn(missing_docs)]
+
 pub mod diagnostic;
 pub mod document;
 pub mod generate;

@@ -1,7 +1,8 @@
 //! "Did you mean ...?" for misspelt names.
 
-/// The candidate closest to `word` (case-insensitive equality first, then edit distance at most
-/// a third of the word's length), if any is close enough.
+/// The candidate closest to `word`: equal ignoring case first, then one that starts with the
+/// word (`GitHub` → `GitHubActions`), then one within an edit distance of a third of the
+/// word's length.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = word.to_lowercase();
     let limit = (word.chars().count() / 3).max(1);
@@ -10,10 +11,13 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         if c == word {
             continue;
         }
-        let d = if c.to_lowercase() == lower {
+        let candidate = c.to_lowercase();
+        let d = if candidate == lower {
             0
+        } else if lower.chars().count() >= 3 && candidate.starts_with(&lower) {
+            1
         } else {
-            distance(&lower, &c.to_lowercase())
+            distance(&lower, &candidate)
         };
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
@@ -53,5 +57,10 @@ mod tests {
         assert_eq!(closest("InvokNext", known), Some("InvokeNext"));
         assert_eq!(closest("Colour", known), None);
         assert_eq!(closest("GH2", ["GH", "AWS"]), Some("GH"));
+        assert_eq!(
+            closest("GitHub", ["Lambda", "GitHubActions"]),
+            Some("GitHubActions")
+        );
+        assert_eq!(closest("Gi", ["GitHubActions"]), None);
     }
 }

@@ -61,9 +61,8 @@ impl SchemaValidator {
     /// or lists the allowed constants.
     fn describe_all(&self, doc: &Value, err: &jsonschema::ValidationError<'_>) -> Vec<Diagnostic> {
         let context = match err.kind() {
-            ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
-                context
-            }
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context } => context,
             _ => return vec![self.describe(doc, err)],
         };
         let at = err.instance_path().as_str();
@@ -279,7 +278,11 @@ fn unknown_value(at: &str, field: &str, instance: &Value, options: &[String]) ->
     let d = Diagnostic::error(
         "unknown-value",
         at,
-        format!("{} {} is not an accepted value", name_of(field), show(instance)),
+        format!(
+            "{} {} is not an accepted value",
+            name_of(field),
+            show(instance)
+        ),
     )
     .expected(format!("one of: {}", options.join(", ")));
     match instance

@@ -4,6 +4,8 @@
 //! provider (start, stop, describe on `aws-sdk-ec2`) comes with the lifecycle work; the
 //! schema part is what validation and editors need today.
 
+#![warn(missing_docs)]
+
 mod config;
 
 pub use config::{AwsVmConfig, EC2_INSTANCE_ID, REGION};

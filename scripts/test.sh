@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs what the tests need, then runs the formatting
+# check, clippy with warnings denied, and every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
