@@ -376,6 +376,13 @@ fn malformed_json_names_line_and_column() {
         .stdout(predicate::str::contains(
             "malformed JSON at line 3, column 18",
         ));
+    std::fs::write(&path, b"{\"WorkflowName\": \"caf\xe9\"}").unwrap();
+    ephflow()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("not UTF-8"));
     std::fs::write(&path, "[1, 2]").unwrap();
     ephflow()
         .arg("validate")

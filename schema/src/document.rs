@@ -47,8 +47,10 @@ pub struct ModelError {
 }
 
 impl Document {
-    /// Parses workflow text.
+    /// Parses workflow text (a leading UTF-8 byte-order mark, as some editors write, is
+    /// ignored).
     pub fn parse(text: &str) -> Result<Self, ParseError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| ParseError::Syntax {
                 line: e.line(),
@@ -161,6 +163,7 @@ mod tests {
             ParseError::Syntax { line, column, .. } => assert_eq!((line, column), (3, 8)),
             other => panic!("unexpected {other:?}"),
         }
+        assert!(Document::parse("\u{feff}{}").is_ok());
         assert_eq!(
             Document::parse("[1]").unwrap_err(),
             ParseError::NotAnObject { found: "an array" }

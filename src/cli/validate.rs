@@ -44,6 +44,13 @@ fn check_file(path: &std::path::Path, deny_warnings: bool) -> (FileReport, Exit)
     let name = path.display().to_string();
     let text = match ephflow::io::read_text(path) {
         Ok(t) => t,
+        Err(ephflow::io::IoError::Read { source, .. })
+            if source.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            let d = Diagnostic::error("malformed-json", "", "the file is not UTF-8 text")
+                .hint("save the workflow as UTF-8 JSON");
+            return (FileReport::failed(name, vec![d]), Exit::InvalidInput);
+        }
         Err(e) => {
             let d = Diagnostic::error("unreadable", "", e.to_string())
                 .hint("check the path and the file's permissions");
