@@ -9,7 +9,9 @@
 #![warn(missing_docs)]
 
 pub mod graph;
+pub mod inject;
 pub mod registry;
+pub mod scenarios;
 pub mod validate;
 
 pub use ephflow_schema as schema;

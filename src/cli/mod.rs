@@ -1,16 +1,21 @@
 //! Command-line interface: argument definitions and dispatch.
 
+mod augment;
 mod report;
 mod schema;
 mod validate;
 
+use std::path::Path;
+
 use clap::{Parser, Subcommand};
 use ephflow::exit::Exit;
+use ephflow::schema::{Diagnostic, Document, ParseError};
 
 /// Ephemeral VMs for serverless FaaSr workflows.
 ///
 /// ephflow validates FaaSr workflow files (including the VMConfig and RequiresVM fields of
-/// FaaSr's EphFlow capability) and generates their JSON Schema.
+/// FaaSr's EphFlow capability), injects the VM lifecycle actions, draws the workflow graph and
+/// generates the workflow JSON Schema.
 ///
 /// Exit codes: 0 success, 1 invalid input (nothing written), 2 usage error, 3 cloud/backend
 /// failure, 4 timeout, 5 file could not be read or written, 70 internal error.
@@ -29,6 +34,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Validate(validate::ValidateArgs),
+    Augment(augment::AugmentArgs),
     Schema(schema::SchemaArgs),
 }
 
@@ -36,6 +42,7 @@ enum Command {
 pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Augment(args) => augment::run(args),
         Command::Schema(args) => schema::run(args),
     }
 }
@@ -44,4 +51,41 @@ pub fn run(cli: Cli) -> Exit {
 fn internal(err: impl std::fmt::Display) -> Exit {
     eprintln!("ephflow: internal error: {err}");
     Exit::Internal
+}
+
+/// Reads and parses a workflow file; on failure, the diagnostic and the exit code.
+fn read_document(path: &Path) -> Result<Document, (Diagnostic, Exit)> {
+    let text = match ephflow::io::read_text(path) {
+        Ok(t) => t,
+        Err(ephflow::io::IoError::Read { source, .. })
+            if source.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            let d = Diagnostic::error("malformed-json", "", "the file is not UTF-8 text")
+                .hint("save the workflow as UTF-8 JSON");
+            return Err((d, Exit::InvalidInput));
+        }
+        Err(e) => {
+            let d = Diagnostic::error("unreadable", "", e.to_string())
+                .hint("check the path and the file's permissions");
+            return Err((d, Exit::Io));
+        }
+    };
+    Document::parse(&text).map_err(|e| {
+        let hint = match e {
+            ParseError::Syntax { .. } => "fix the JSON syntax at that position",
+            ParseError::NotAnObject { .. } => "a workflow file is one JSON object: { ... }",
+        };
+        (
+            Diagnostic::error("malformed-json", "", e.to_string()).hint(hint),
+            Exit::InvalidInput,
+        )
+    })
+}
+
+/// [`read_document`] for commands that print problems to standard error as they go.
+fn load(path: &Path) -> Result<Document, Exit> {
+    read_document(path).map_err(|(d, exit)| {
+        report::print_diagnostics(&[d], &path.display().to_string());
+        exit
+    })
 }

@@ -85,6 +85,13 @@ pub fn print_reports(reports: &[FileReport], format: Format) {
     }
 }
 
+/// Prints diagnostics to standard error (for commands whose standard output is a result).
+pub fn print_diagnostics(diagnostics: &[Diagnostic], file: &str) {
+    for d in diagnostics {
+        eprintln!("{}", render(d, file));
+    }
+}
+
 fn render(d: &Diagnostic, file: &str) -> String {
     let at = if d.pointer.is_empty() {
         String::new()

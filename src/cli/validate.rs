@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use ephflow::core::validate::validate_document;
 use ephflow::exit::Exit;
-use ephflow::schema::{Diagnostic, Document, ParseError, Severity};
+use ephflow::schema::Severity;
 
 use super::report::{FileReport, Format, print_reports};
 
@@ -42,31 +42,9 @@ pub fn run(args: ValidateArgs) -> Exit {
 
 fn check_file(path: &std::path::Path, deny_warnings: bool) -> (FileReport, Exit) {
     let name = path.display().to_string();
-    let text = match ephflow::io::read_text(path) {
-        Ok(t) => t,
-        Err(ephflow::io::IoError::Read { source, .. })
-            if source.kind() == std::io::ErrorKind::InvalidData =>
-        {
-            let d = Diagnostic::error("malformed-json", "", "the file is not UTF-8 text")
-                .hint("save the workflow as UTF-8 JSON");
-            return (FileReport::failed(name, vec![d]), Exit::InvalidInput);
-        }
-        Err(e) => {
-            let d = Diagnostic::error("unreadable", "", e.to_string())
-                .hint("check the path and the file's permissions");
-            return (FileReport::failed(name, vec![d]), Exit::Io);
-        }
-    };
-    let doc = match Document::parse(&text) {
+    let doc = match super::read_document(path) {
         Ok(doc) => doc,
-        Err(e) => {
-            let hint = match e {
-                ParseError::Syntax { .. } => "fix the JSON syntax at that position",
-                ParseError::NotAnObject { .. } => "a workflow file is one JSON object: { ... }",
-            };
-            let d = Diagnostic::error("malformed-json", "", e.to_string()).hint(hint);
-            return (FileReport::failed(name, vec![d]), Exit::InvalidInput);
-        }
+        Err((d, exit)) => return (FileReport::failed(name, vec![d]), exit),
     };
     let report = match validate_document(&doc) {
         Ok(r) => r,

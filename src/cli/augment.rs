@@ -1,0 +1,144 @@
+//! `ephflow augment`: inject the VM lifecycle actions into a workflow.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use ephflow::core::inject::{Augmented, Options, Strategy, inject};
+use ephflow::core::validate::validate_document;
+use ephflow::exit::Exit;
+use ephflow::schema::{Diagnostic, Severity};
+
+use super::report::print_diagnostics;
+
+/// Add the VM lifecycle actions to a workflow: `faasr-vm-start` at the entry, polls that hold
+/// the VM actions until the VM is ready, and a `faasr-vm-stop` after every way the workflow can
+/// end.
+///
+/// The input is validated first; an invalid workflow writes nothing. The result is validated
+/// again before it is written (atomically, never over the input). A workflow without
+/// RequiresVM actions is written unchanged.
+#[derive(Debug, Args)]
+pub struct AugmentArgs {
+    /// The workflow JSON file.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// parallel: VM actions wait at their own poll while the rest runs; sequential: the whole
+    /// workflow waits for the VM at the entry.
+    #[arg(long, value_enum, default_value = "parallel")]
+    strategy: StrategyArg,
+    /// Where to write the augmented workflow [default: <FILE stem>_augmented.json beside FILE].
+    #[arg(long, short, value_name = "PATH")]
+    output: Option<PathBuf>,
+    /// Container image for the injected actions [default: the image of the first action on
+    /// the same GitHubActions server that has one].
+    #[arg(long, value_name = "IMAGE")]
+    builtin_image: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StrategyArg {
+    Parallel,
+    Sequential,
+}
+
+pub fn run(args: AugmentArgs) -> Exit {
+    let strategy = match args.strategy {
+        StrategyArg::Parallel => Strategy::Parallel,
+        StrategyArg::Sequential => Strategy::Sequential,
+    };
+    let file = args.file.display().to_string();
+    let doc = match super::load(&args.file) {
+        Ok(doc) => doc,
+        Err(exit) => return exit,
+    };
+    let report = match validate_document(&doc) {
+        Ok(r) => r,
+        Err(e) => return super::internal(e),
+    };
+    print_diagnostics(&report.diagnostics, &file);
+    let workflow = match (&report.workflow, report.is_valid()) {
+        (Some(w), true) => w,
+        _ => {
+            eprintln!(
+                "{file}: INVALID ({} errors); nothing written",
+                report.count(Severity::Error)
+            );
+            return Exit::InvalidInput;
+        }
+    };
+    let options = Options {
+        builtin_image: args.builtin_image,
+        ..Options::default()
+    };
+    let augmented = match inject(workflow, strategy, &options) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {file}: {e}; nothing written");
+            return Exit::InvalidInput;
+        }
+    };
+    print_diagnostics(&augmented.warnings, &file);
+    let out_doc = augmented.apply(&doc);
+    // The result must itself be a valid FaaSr workflow; anything else is an ephflow bug.
+    match validate_document(&out_doc) {
+        Ok(r) if r.is_valid() => {}
+        Ok(r) => {
+            let errors: Vec<Diagnostic> =
+                r.diagnostics.into_iter().filter(|d| d.is_error()).collect();
+            print_diagnostics(&errors, "augmented workflow");
+            eprintln!(
+                "ephflow: internal error: the augmented workflow is invalid; nothing written"
+            );
+            return Exit::Internal;
+        }
+        Err(e) => return super::internal(e),
+    }
+    let output = args.output.unwrap_or_else(|| default_output(&args.file));
+    if let Err(e) = ephflow::io::write_atomic(
+        &output,
+        out_doc.to_pretty_string().as_bytes(),
+        &[args.file.as_path()],
+    ) {
+        eprintln!("error: {e}");
+        return Exit::Io;
+    }
+    println!("{}", summary(&augmented, &output));
+    Exit::Success
+}
+
+/// `dir/name_augmented.json` beside the input.
+fn default_output(input: &Path) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "workflow".to_owned());
+    input.with_file_name(format!("{stem}_augmented.json"))
+}
+
+fn summary(a: &Augmented, output: &Path) -> String {
+    if a.is_unchanged() {
+        return format!(
+            "no action requires the VM: wrote the workflow unchanged to {}",
+            output.display()
+        );
+    }
+    let polls = a
+        .actions
+        .keys()
+        .filter(|n| n.starts_with("faasr-vm-poll"))
+        .count();
+    let stops: Vec<&str> = a.stops.iter().map(|s| s.name.as_str()).collect();
+    format!(
+        "{} strategy: added {} actions (faasr-vm-start, {polls} poll{}, {} stop{}: {}); {} VM action{} gated: {}; wrote {}",
+        a.strategy.name(),
+        a.actions.len(),
+        if polls == 1 { "" } else { "s" },
+        stops.len(),
+        if stops.len() == 1 { "" } else { "s" },
+        stops.join(", "),
+        a.gated.len(),
+        if a.gated.len() == 1 { "" } else { "s" },
+        a.gated.join(", "),
+        output.display()
+    )
+}
