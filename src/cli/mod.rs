@@ -54,7 +54,7 @@ fn internal(err: impl std::fmt::Display) -> Exit {
 }
 
 /// Reads and parses a workflow file; on failure, the diagnostic and the exit code.
-fn read_document(path: &Path) -> Result<Document, (Diagnostic, Exit)> {
+fn read_document(path: &Path) -> Result<Document, Box<(Diagnostic, Exit)>> {
     let text = match ephflow::io::read_text(path) {
         Ok(t) => t,
         Err(ephflow::io::IoError::Read { source, .. })
@@ -62,12 +62,12 @@ fn read_document(path: &Path) -> Result<Document, (Diagnostic, Exit)> {
         {
             let d = Diagnostic::error("malformed-json", "", "the file is not UTF-8 text")
                 .hint("save the workflow as UTF-8 JSON");
-            return Err((d, Exit::InvalidInput));
+            return Err(Box::new((d, Exit::InvalidInput)));
         }
         Err(e) => {
             let d = Diagnostic::error("unreadable", "", e.to_string())
                 .hint("check the path and the file's permissions");
-            return Err((d, Exit::Io));
+            return Err(Box::new((d, Exit::Io)));
         }
     };
     Document::parse(&text).map_err(|e| {
@@ -75,16 +75,17 @@ fn read_document(path: &Path) -> Result<Document, (Diagnostic, Exit)> {
             ParseError::Syntax { .. } => "fix the JSON syntax at that position",
             ParseError::NotAnObject { .. } => "a workflow file is one JSON object: { ... }",
         };
-        (
+        Box::new((
             Diagnostic::error("malformed-json", "", e.to_string()).hint(hint),
             Exit::InvalidInput,
-        )
+        ))
     })
 }
 
 /// [`read_document`] for commands that print problems to standard error as they go.
 fn load(path: &Path) -> Result<Document, Exit> {
-    read_document(path).map_err(|(d, exit)| {
+    read_document(path).map_err(|failure| {
+        let (d, exit) = *failure;
         report::print_diagnostics(&[d], &path.display().to_string());
         exit
     })

@@ -44,7 +44,10 @@ fn check_file(path: &std::path::Path, deny_warnings: bool) -> (FileReport, Exit)
     let name = path.display().to_string();
     let doc = match super::read_document(path) {
         Ok(doc) => doc,
-        Err((d, exit)) => return (FileReport::failed(name, vec![d]), exit),
+        Err(failure) => {
+            let (d, exit) = *failure;
+            return (FileReport::failed(name, vec![d]), exit);
+        }
     };
     let report = match validate_document(&doc) {
         Ok(r) => r,

@@ -34,9 +34,10 @@
 mod apply;
 mod gating;
 pub mod teardown;
+pub mod verify;
 
 use ephflow_schema::Diagnostic;
-use ephflow_schema::model::{Action, ActionType, FaaSType, InvokeNext, Workflow};
+use ephflow_schema::model::{Action, ActionType, Branch, FaaSType, InvokeNext, Workflow};
 use ephflow_schema::names::{self, INJECTED_POLL, INJECTED_START, INJECTED_STOP};
 use indexmap::IndexMap;
 
@@ -137,6 +138,9 @@ pub struct Augmented {
     pub stops: Vec<PlannedStop>,
     /// Problems that do not stop injection (executions left without a stop).
     pub warnings: Vec<Diagnostic>,
+    /// The executions left without a stop, each as its conditional outcomes
+    /// (action name, branch).
+    pub uncovered: Vec<Vec<(String, Branch)>>,
 }
 
 impl Augmented {
@@ -170,6 +174,7 @@ pub fn inject(
         gated: Vec::new(),
         stops: Vec::new(),
         warnings: Vec::new(),
+        uncovered: Vec::new(),
     };
     if workflow.vm_actions().next().is_none() {
         return Ok(out);
@@ -231,6 +236,15 @@ pub fn inject(
     out.gated = wiring.gated;
     out.stops = teardown.stops;
     out.warnings = teardown.warnings;
+    out.uncovered = teardown
+        .uncovered
+        .iter()
+        .map(|path| {
+            path.iter()
+                .map(|&(n, b)| (graph.name(n).to_owned(), b))
+                .collect()
+        })
+        .collect();
     Ok(out)
 }
 

@@ -33,6 +33,8 @@ pub struct TeardownPlan {
     pub stops: Vec<PlannedStop>,
     /// Warnings naming each execution left without a stop, and why.
     pub warnings: Vec<Diagnostic>,
+    /// The executions left without a stop, by their decisions.
+    pub uncovered: Vec<Vec<(NodeId, Branch)>>,
 }
 
 /// Plans the stops for `scenarios` (from [`crate::scenarios::enumerate`]).
@@ -80,6 +82,7 @@ pub fn plan(
                     graph.name(conditional.action)
                 )),
             );
+            uncover(&mut plan, scenarios, &covered);
             continue;
         }
         let fires = fire_condition(conditions, &ends);
@@ -97,8 +100,9 @@ pub fn plan(
                         describe_path(graph, &scenarios[other]),
                     ),
                 )
-                .hint("give each outcome of the conditionals on that path its own final action"),
+                .hint(distinguish(graph, &scenarios[covered[0]], &scenarios[other])),
             );
+            uncover(&mut plan, scenarios, &covered);
             continue;
         }
         let name = match plan.stops.len() {
@@ -112,6 +116,25 @@ pub fn plan(
         });
     }
     plan
+}
+
+/// How to tell two executions apart: the first conditional they disagree on.
+fn distinguish(graph: &Graph<'_>, mine: &Scenario, other: &Scenario) -> String {
+    mine.decisions
+        .iter()
+        .find(|&&(n, b)| other.decisions.contains(&(n, b.other())))
+        .map(|&(n, b)| {
+            format!(
+                "give the {b} branch of \"{}\" an action of its own (for example a final step), so the execution where it returns {b} has an end no other execution runs",
+                graph.name(n)
+            )
+        })
+        .unwrap_or_else(|| "give each outcome of the conditionals on that path its own final action".to_owned())
+}
+
+fn uncover(plan: &mut TeardownPlan, scenarios: &[Scenario], covered: &[usize]) {
+    plan.uncovered
+        .extend(covered.iter().map(|&i| scenarios[i].decisions.clone()));
 }
 
 /// The outcomes under which all of `ends` run (and, for a conditional end, return its branch).
