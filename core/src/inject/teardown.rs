@@ -95,7 +95,7 @@ pub fn plan(
                     "no-clean-stop",
                     "/ActionList",
                     format!(
-                        "no vm_stop can follow the execution where {path}: it ends with {}, which also all run in the execution where {}, so a stop after them would stop the VM early there; the VM is left running on the first path",
+                        "no vm_stop can follow the execution where {path}: it ends with {}, which all run in the execution where {} as well, so a stop after them would stop the VM too early there; when {path}, the VM is left running",
                         names(graph, &ends),
                         describe_path(graph, &scenarios[other]),
                     ),
