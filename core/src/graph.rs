@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use ephflow_schema::model::{Branch, Workflow};
 use ephflow_schema::pointer;
 
+pub use crate::conditions::{Contradiction, RunConditions};
+
 /// Index of an action in `ActionList` order.
 pub type NodeId = usize;
 
@@ -134,15 +136,12 @@ impl<'w> Graph<'w> {
         &self.dangling
     }
 
-    /// Distinct predecessors of `id`, in first-edge order.
+    /// Distinct predecessors of `id`, in file order.
     pub fn predecessors(&self, id: NodeId) -> Vec<NodeId> {
-        let mut seen = Vec::new();
-        for e in &self.in_edges[id] {
-            if !seen.contains(&e.from) {
-                seen.push(e.from);
-            }
-        }
-        seen
+        // Edges are added source by source, so one source's edges are contiguous.
+        let mut preds: Vec<NodeId> = self.in_edges[id].iter().map(|e| e.from).collect();
+        preds.dedup();
+        preds
     }
 
     /// Which actions `entry` reaches (itself included).
@@ -276,67 +275,9 @@ impl<'w> Graph<'w> {
         vec![start, start]
     }
 
-    /// When each action runs, as a conjunction of conditional outcomes, in topological
-    /// order. FaaSr runs an action only once all its predecessors completed, so an action's
-    /// condition is the union of its predecessors' conditions and the branch of each
-    /// conditional edge into it; contradictory unions are actions that never run.
+    /// When each action runs (see [`crate::conditions`]); `order` is a topological order.
     pub fn run_conditions(&self, order: &[NodeId]) -> RunConditions {
-        let mut conditions: Vec<Option<Condition>> = vec![Some(Condition::default()); self.len()];
-        let mut never = Vec::new();
-        for &x in order {
-            let mut cond = Condition::default();
-            // Which predecessor brought each conditional into `cond`, to name both sides of
-            // a contradiction.
-            let mut brought_by: Vec<(NodeId, NodeId)> = Vec::new();
-            let mut blocked = false;
-            for p in self.predecessors(x) {
-                let Some(pc) = &conditions[p] else {
-                    blocked = true;
-                    break;
-                };
-                let branches: Vec<Option<Branch>> = self.in_edges[x]
-                    .iter()
-                    .filter(|e| e.from == p)
-                    .map(|e| e.branch)
-                    .collect();
-                let literal = match (
-                    branches.contains(&Some(Branch::True)),
-                    branches.contains(&Some(Branch::False)),
-                    branches.contains(&None),
-                ) {
-                    (true, false, false) => Some((p, Branch::True)),
-                    (false, true, false) => Some((p, Branch::False)),
-                    _ => None,
-                };
-                for &(c, b) in pc.literals.iter().chain(literal.iter()) {
-                    match cond.add(c, b) {
-                        Ok(true) => brought_by.push((c, p)),
-                        Ok(false) => {}
-                        Err(other_side) => {
-                            let other_via = brought_by
-                                .iter()
-                                .find(|&&(k, _)| k == c)
-                                .map_or(p, |&(_, q)| q);
-                            never.push(Contradiction {
-                                action: x,
-                                conditional: c,
-                                branch: b,
-                                via: p,
-                                other_side,
-                                other_via,
-                            });
-                            blocked = true;
-                            break;
-                        }
-                    }
-                }
-                if blocked {
-                    break;
-                }
-            }
-            conditions[x] = if blocked { None } else { Some(cond) };
-        }
-        RunConditions { conditions, never }
+        RunConditions::compute(self, order)
     }
 }
 
@@ -354,59 +295,6 @@ fn normalise(mut path: Vec<NodeId>) -> Vec<NodeId> {
     let first = path[0];
     path.push(first);
     path
-}
-
-/// A set of conditional outcomes that must all hold: `(conditional action, branch taken)`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Condition {
-    literals: Vec<(NodeId, Branch)>,
-}
-
-impl Condition {
-    /// The outcomes, sorted by conditional action.
-    pub fn literals(&self) -> &[(NodeId, Branch)] {
-        &self.literals
-    }
-
-    /// Adds an outcome: `Ok(true)` if new, `Ok(false)` if already required, and on a
-    /// contradiction the branch that was already required.
-    fn add(&mut self, c: NodeId, b: Branch) -> Result<bool, Branch> {
-        match self.literals.binary_search_by_key(&c, |&(n, _)| n) {
-            Ok(i) if self.literals[i].1 == b => Ok(false),
-            Ok(i) => Err(self.literals[i].1),
-            Err(i) => {
-                self.literals.insert(i, (c, b));
-                Ok(true)
-            }
-        }
-    }
-}
-
-/// Result of [`Graph::run_conditions`].
-#[derive(Debug, Clone)]
-pub struct RunConditions {
-    /// Per action: `None` if it can never run.
-    pub conditions: Vec<Option<Condition>>,
-    /// The actions that never run because their predecessors sit on opposite branches of
-    /// one conditional (the first such action on each path).
-    pub never: Vec<Contradiction>,
-}
-
-/// An action whose predecessors need both outcomes of one conditional action.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Contradiction {
-    /// The action that never runs.
-    pub action: NodeId,
-    /// The conditional action whose two outcomes are both required.
-    pub conditional: NodeId,
-    /// The branch required through `via`.
-    pub branch: Branch,
-    /// The predecessor through which `branch` is required.
-    pub via: NodeId,
-    /// The branch required through `other_via`.
-    pub other_side: Branch,
-    /// The predecessor through which `other_side` is required.
-    pub other_via: NodeId,
 }
 
 #[cfg(test)]
@@ -501,13 +389,10 @@ mod tests {
         assert_eq!(g.name(c.conditional), "a");
         assert_eq!((g.name(c.via), c.branch), ("f", Branch::False));
         assert_eq!((g.name(c.other_via), c.other_side), ("t", Branch::True));
-        assert!(rc.conditions[g.id("k").unwrap()].is_none());
+        assert!(rc.of[g.id("k").unwrap()].is_none());
         assert_eq!(
-            rc.conditions[g.id("t").unwrap()]
-                .as_ref()
-                .unwrap()
-                .literals(),
-            &[(0, Branch::True)]
+            rc.literals(g.id("t").unwrap()).unwrap(),
+            vec![(0, Branch::True)]
         );
     }
 
@@ -517,6 +402,6 @@ mod tests {
         let g = Graph::build(&w);
         let rc = g.run_conditions(&g.topological_order().unwrap());
         assert!(rc.never.is_empty());
-        assert!(rc.conditions[1].as_ref().unwrap().literals().is_empty());
+        assert!(rc.literals(1).unwrap().is_empty());
     }
 }

@@ -8,10 +8,13 @@
 
 #![warn(missing_docs)]
 
+pub mod conditions;
 pub mod graph;
 pub mod inject;
 pub mod registry;
 pub mod scenarios;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod validate;
 
 pub use ephflow_schema as schema;

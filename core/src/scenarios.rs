@@ -7,15 +7,18 @@
 //! of distinct executions, not 2^(number of conditionals). The enumeration is capped; a
 //! workflow past the cap is reported, not explored.
 
+use std::collections::{BTreeSet, HashMap};
+
 use ephflow_schema::model::Branch;
 
-use crate::graph::{Condition, Graph, NodeId, RunConditions};
+use crate::conditions::{ALWAYS, CondId, Literal, RunConditions};
+use crate::graph::{Graph, NodeId};
 
 /// One execution of the workflow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
-    /// The outcome of each conditional action that runs, in topological order.
-    pub decisions: Vec<(NodeId, Branch)>,
+    /// Where its decisions end in the decision tree (see [`Scenarios::decisions`]).
+    path: u32,
     /// The actions that run and trigger nothing that runs, in ActionList order.
     pub ends: Vec<End>,
 }
@@ -41,123 +44,297 @@ pub struct TooManyScenarios {
 }
 
 /// Default cap on the number of scenarios.
-pub const DEFAULT_SCENARIO_LIMIT: usize = 4096;
+pub const DEFAULT_SCENARIO_LIMIT: usize = 100_000;
 
-/// All scenarios of an acyclic graph, True before False at each decision.
+const NO_PATH: u32 = u32::MAX;
+
+/// Every execution, True before False at each decision.
+#[derive(Debug, Clone)]
+pub struct Scenarios {
+    /// The executions, in enumeration order.
+    pub list: Vec<Scenario>,
+    /// The decision tree: (parent, outcome) per node.
+    tree: Vec<(u32, Literal)>,
+}
+
+impl Scenarios {
+    /// The outcome of each conditional action that runs in scenario `i`, in topological order.
+    pub fn decisions(&self, i: usize) -> Vec<Literal> {
+        let mut out = Vec::new();
+        let mut at = self.list[i].path;
+        while at != NO_PATH {
+            let (parent, lit) = self.tree[at as usize];
+            out.push(lit);
+            at = parent;
+        }
+        out.reverse();
+        out
+    }
+
+    /// Number of scenarios.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there is none (never: a workflow has at least one execution).
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// All scenarios of an acyclic graph.
 pub fn enumerate(
     graph: &Graph<'_>,
     order: &[NodeId],
     conditions: &RunConditions,
     limit: usize,
-) -> Result<Vec<Scenario>, TooManyScenarios> {
-    let decisions: Vec<NodeId> = order
-        .iter()
-        .copied()
-        .filter(|&n| graph.out_edges(n).iter().any(|e| e.branch.is_some()))
-        .collect();
-    let candidates: Vec<NodeId> = (0..graph.len())
-        .filter(|&n| may_end(graph, conditions, n))
-        .collect();
-    let mut walk = Walk {
-        graph,
-        conditions: &conditions.conditions,
-        decisions: &decisions,
-        candidates: &candidates,
-        assigned: vec![None; graph.len()],
-        path: Vec::new(),
-        out: Vec::new(),
-        limit,
-    };
-    walk.visit(0)?;
-    Ok(walk.out)
-}
-
-/// Whether `n` can end some scenario: it can run, and no unconditional successor runs
-/// whenever it does (the common case of a chain, which this rules out cheaply).
-fn may_end(graph: &Graph<'_>, conditions: &RunConditions, n: NodeId) -> bool {
-    let Some(own) = &conditions.conditions[n] else {
-        return false;
-    };
-    !graph.out_edges(n).iter().any(|e| {
-        e.branch.is_none()
-            && conditions.conditions[e.to]
-                .as_ref()
-                .is_some_and(|c| c.literals() == own.literals())
+) -> Result<Scenarios, TooManyScenarios> {
+    let mut walk = Walk::new(graph, order, conditions, &HashMap::new());
+    walk.run(limit, true)?;
+    Ok(Scenarios {
+        list: walk.out,
+        tree: walk.tree,
     })
 }
 
-struct Walk<'a, 'g> {
-    graph: &'a Graph<'g>,
-    conditions: &'a [Option<Condition>],
-    decisions: &'a [NodeId],
-    candidates: &'a [NodeId],
-    assigned: Vec<Option<Branch>>,
-    path: Vec<(NodeId, Branch)>,
-    out: Vec<Scenario>,
+/// For each watched conjunction, the scenarios (indexes in [`enumerate`]'s order) in which it
+/// holds. The conjunctions must be in `conditions.table`.
+pub fn where_holds(
+    graph: &Graph<'_>,
+    order: &[NodeId],
+    conditions: &RunConditions,
+    watched: &[CondId],
     limit: usize,
+) -> Result<Vec<Vec<usize>>, TooManyScenarios> {
+    let mut watch: HashMap<CondId, Vec<usize>> = HashMap::new();
+    for (i, &c) in watched.iter().enumerate() {
+        watch.entry(c).or_default().push(i);
+    }
+    let mut walk = Walk::new(graph, order, conditions, &watch);
+    walk.hits = vec![Vec::new(); watched.len()];
+    walk.run(limit, false)?;
+    Ok(walk.hits)
 }
 
-impl Walk<'_, '_> {
+/// Whether `n` can end some scenario: it can run, and no unconditional successor runs
+/// whenever it does (which rules out the inside of every chain cheaply).
+fn may_end(graph: &Graph<'_>, conditions: &RunConditions, n: NodeId) -> bool {
+    let Some(own) = conditions.of[n] else {
+        return false;
+    };
+    !graph
+        .out_edges(n)
+        .iter()
+        .any(|e| e.branch.is_none() && conditions.of[e.to] == Some(own))
+}
+
+/// A depth-first walk of the decision tree, with incremental bookkeeping: which conjunctions
+/// hold (a trie node holds once its parent holds and its literal is decided that way) and
+/// which conditional actions run next.
+struct Walk<'a, 'g> {
+    graph: &'a Graph<'g>,
+    conditions: &'a RunConditions,
+    decisions: Vec<NodeId>,
+    /// Trie nodes by their last literal.
+    by_literal: HashMap<Literal, Vec<CondId>>,
+    decisions_by_cond: Vec<Vec<usize>>,
+    candidates_by_cond: Vec<Vec<NodeId>>,
+    watch_by_cond: Vec<Vec<usize>>,
+    holds: Vec<bool>,
+    holding: Vec<CondId>,
+    assigned: Vec<Option<Branch>>,
+    frontier: BTreeSet<usize>,
+    tree: Vec<(u32, Literal)>,
+    at: u32,
+    out: Vec<Scenario>,
+    hits: Vec<Vec<usize>>,
+    leaves: usize,
+}
+
+struct Frame {
+    decision: usize,
+    branch: Branch,
+    holding_mark: usize,
+    unlocked: Vec<usize>,
+    previous_at: u32,
+}
+
+impl<'a, 'g> Walk<'a, 'g> {
+    fn new(
+        graph: &'a Graph<'g>,
+        order: &[NodeId],
+        conditions: &'a RunConditions,
+        watch: &HashMap<CondId, Vec<usize>>,
+    ) -> Self {
+        let table = &conditions.table;
+        let decisions: Vec<NodeId> = order
+            .iter()
+            .copied()
+            .filter(|&n| graph.out_edges(n).iter().any(|e| e.branch.is_some()))
+            .collect();
+        let mut by_literal: HashMap<Literal, Vec<CondId>> = HashMap::new();
+        for id in 1..table.len() as CondId {
+            let lit = table.last(id).expect("only ALWAYS has no literal");
+            by_literal.entry(lit).or_default().push(id);
+        }
+        let mut decisions_by_cond = vec![Vec::new(); table.len()];
+        for (i, &d) in decisions.iter().enumerate() {
+            if let Some(c) = conditions.of[d] {
+                decisions_by_cond[c as usize].push(i);
+            }
+        }
+        let mut candidates_by_cond = vec![Vec::new(); table.len()];
+        for n in 0..graph.len() {
+            if may_end(graph, conditions, n) {
+                let c = conditions.of[n].expect("candidates can run");
+                candidates_by_cond[c as usize].push(n);
+            }
+        }
+        let mut watch_by_cond = vec![Vec::new(); table.len()];
+        for (&c, groups) in watch {
+            watch_by_cond[c as usize].extend(groups);
+        }
+        let mut holds = vec![false; table.len()];
+        holds[ALWAYS as usize] = true;
+        let frontier = decisions_by_cond[ALWAYS as usize].iter().copied().collect();
+        Walk {
+            graph,
+            conditions,
+            decisions,
+            by_literal,
+            decisions_by_cond,
+            candidates_by_cond,
+            watch_by_cond,
+            holds,
+            holding: vec![ALWAYS],
+            assigned: vec![None; graph.len()],
+            frontier,
+            tree: Vec::new(),
+            at: NO_PATH,
+            out: Vec::new(),
+            hits: Vec::new(),
+            leaves: 0,
+        }
+    }
+
     fn runs(&self, n: NodeId) -> bool {
-        self.conditions[n].as_ref().is_some_and(|c| {
-            c.literals()
-                .iter()
-                .all(|&(d, b)| self.assigned[d] == Some(b))
-        })
+        self.conditions.of[n].is_some_and(|c| self.holds[c as usize])
     }
 
-    fn visit(&mut self, from: usize) -> Result<(), TooManyScenarios> {
-        let next = (from..self.decisions.len()).find(|&i| self.runs(self.decisions[i]));
-        let Some(i) = next else {
-            if self.out.len() == self.limit {
-                return Err(TooManyScenarios { limit: self.limit });
+    /// Explores every leaf of the decision tree, iteratively (chains of thousands of
+    /// conditionals must not exhaust the stack).
+    fn run(&mut self, limit: usize, collect: bool) -> Result<(), TooManyScenarios> {
+        let mut frames: Vec<Frame> = Vec::new();
+        'descend: loop {
+            if let Some(&next) = self.frontier.iter().next() {
+                let frame = self.enter(next, Branch::True);
+                frames.push(frame);
+                continue;
             }
-            let ends = self.ends();
-            self.out.push(Scenario {
-                decisions: self.path.clone(),
-                ends,
-            });
+            if self.leaves == limit {
+                return Err(TooManyScenarios { limit });
+            }
+            self.leaf(collect);
+            while let Some(frame) = frames.pop() {
+                let (decision, branch) = (frame.decision, frame.branch);
+                self.leave(frame);
+                if branch == Branch::True {
+                    let frame = self.enter(decision, Branch::False);
+                    frames.push(frame);
+                    continue 'descend;
+                }
+            }
             return Ok(());
-        };
-        let d = self.decisions[i];
-        for b in [Branch::True, Branch::False] {
-            self.assigned[d] = Some(b);
-            self.path.push((d, b));
-            let r = self.visit(i + 1);
-            self.path.pop();
-            self.assigned[d] = None;
-            r?;
         }
-        Ok(())
     }
 
-    fn ends(&self) -> Vec<End> {
-        let mut ends = Vec::new();
-        for &n in self.candidates {
-            if !self.runs(n) {
-                continue;
+    fn enter(&mut self, decision: usize, branch: Branch) -> Frame {
+        self.frontier.remove(&decision);
+        let d = self.decisions[decision];
+        self.assigned[d] = Some(branch);
+        let previous_at = self.at;
+        self.tree.push((self.at, (d, branch)));
+        self.at = (self.tree.len() - 1) as u32;
+        let holding_mark = self.holding.len();
+        let mut unlocked = Vec::new();
+        if let Some(ids) = self.by_literal.get(&(d, branch)) {
+            for &t in ids {
+                if self.holds[self.conditions.table.parent(t) as usize] {
+                    self.holds[t as usize] = true;
+                    self.holding.push(t);
+                    for &u in &self.decisions_by_cond[t as usize] {
+                        self.frontier.insert(u);
+                        unlocked.push(u);
+                    }
+                }
             }
-            let outcome = self.assigned[n];
-            let active_runs = self
-                .graph
-                .out_edges(n)
-                .iter()
-                .filter(|e| e.branch.is_none() || e.branch == outcome)
-                .any(|e| self.runs(e.to));
-            if active_runs {
-                continue;
-            }
-            // Would the other outcome have triggered something? Then this end depends on
-            // the outcome, and what follows it must hang off the branch taken.
-            let on = outcome.filter(|b| {
-                self.graph
-                    .out_edges(n)
-                    .iter()
-                    .any(|e| e.branch == Some(b.other()) && self.conditions[e.to].is_some())
-            });
-            ends.push(End { action: n, on });
         }
-        ends
+        Frame {
+            decision,
+            branch,
+            holding_mark,
+            unlocked,
+            previous_at,
+        }
+    }
+
+    fn leave(&mut self, frame: Frame) {
+        for t in self.holding.drain(frame.holding_mark..) {
+            self.holds[t as usize] = false;
+        }
+        for u in frame.unlocked {
+            self.frontier.remove(&u);
+        }
+        self.assigned[self.decisions[frame.decision]] = None;
+        self.frontier.insert(frame.decision);
+        self.at = frame.previous_at;
+    }
+
+    fn leaf(&mut self, collect: bool) {
+        let index = self.leaves;
+        self.leaves += 1;
+        if !collect {
+            for &c in &self.holding {
+                for &g in &self.watch_by_cond[c as usize] {
+                    self.hits[g].push(index);
+                }
+            }
+            return;
+        }
+        let mut ends = Vec::new();
+        for &c in &self.holding {
+            for &n in &self.candidates_by_cond[c as usize] {
+                if let Some(end) = self.end(n) {
+                    ends.push(end);
+                }
+            }
+        }
+        ends.sort();
+        self.out.push(Scenario {
+            path: self.at,
+            ends,
+        });
+    }
+
+    /// Whether `n` (which runs) ends the current scenario, and how.
+    fn end(&self, n: NodeId) -> Option<End> {
+        let outcome = self.assigned[n];
+        let edges = self.graph.out_edges(n);
+        let active_runs = edges
+            .iter()
+            .filter(|e| e.branch.is_none() || e.branch == outcome)
+            .any(|e| self.runs(e.to));
+        if active_runs {
+            return None;
+        }
+        // Would the other outcome have triggered something? Then this end depends on the
+        // outcome, and what follows it must hang off the branch taken.
+        let on = outcome.filter(|b| {
+            edges
+                .iter()
+                .any(|e| e.branch == Some(b.other()) && self.conditions.of[e.to].is_some())
+        });
+        Some(End { action: n, on })
     }
 }
 
@@ -184,12 +361,12 @@ mod tests {
         .unwrap()
     }
 
-    fn scenarios(w: &Workflow) -> (Graph<'_>, Vec<Scenario>) {
+    fn scenarios(w: &Workflow) -> (Graph<'_>, Vec<Scenario>, Scenarios) {
         let g = Graph::build(w);
         let order = g.topological_order().unwrap();
         let rc = g.run_conditions(&order);
         let s = enumerate(&g, &order, &rc, 100).unwrap();
-        (g, s)
+        (g, s.list.clone(), s)
     }
 
     fn named(g: &Graph<'_>, s: &Scenario) -> Vec<String> {
@@ -205,7 +382,7 @@ mod tests {
     #[test]
     fn no_conditionals_one_scenario_all_leaves() {
         let w = workflow(json!({"a": ["b", "c"], "b": ["d"], "c": [], "d": []}));
-        let (g, s) = scenarios(&w);
+        let (g, s, _) = scenarios(&w);
         assert_eq!(s.len(), 1);
         assert_eq!(named(&g, &s[0]), ["c", "d"]);
     }
@@ -216,9 +393,10 @@ mod tests {
             "a": [{"True": ["t"], "False": ["f"]}],
             "t": ["t2"], "t2": [], "f": []
         }));
-        let (g, s) = scenarios(&w);
+        let (g, s, all) = scenarios(&w);
         assert_eq!(s.len(), 2);
-        assert_eq!(s[0].decisions, vec![(0, Branch::True)]);
+        assert_eq!(all.decisions(0), vec![(0, Branch::True)]);
+        assert_eq!(all.decisions(1), vec![(0, Branch::False)]);
         assert_eq!(named(&g, &s[0]), ["t2"]);
         assert_eq!(named(&g, &s[1]), ["f"]);
     }
@@ -226,7 +404,7 @@ mod tests {
     #[test]
     fn empty_branch_ends_on_its_outcome() {
         let w = workflow(json!({"a": [{"True": [], "False": ["f"]}], "f": []}));
-        let (g, s) = scenarios(&w);
+        let (g, s, _) = scenarios(&w);
         assert_eq!(named(&g, &s[0]), ["a@True"]);
         assert_eq!(named(&g, &s[1]), ["f"]);
     }
@@ -240,7 +418,7 @@ mod tests {
             "c2": [{"True": ["y"], "False": ["z"]}],
             "x": [], "y": [], "z": []
         }));
-        let (g, s) = scenarios(&w);
+        let (g, s, _) = scenarios(&w);
         let ends: Vec<_> = s.iter().map(|s| named(&g, s)).collect();
         assert_eq!(ends, [vec!["y"], vec!["z"], vec!["x"]]);
     }
@@ -251,7 +429,7 @@ mod tests {
             "a": [{"True": ["t"], "False": ["f"]}],
             "t": ["j"], "f": ["j"], "j": []
         }));
-        let (g, s) = scenarios(&w);
+        let (g, s, _) = scenarios(&w);
         assert_eq!(named(&g, &s[0]), ["t"]);
         assert_eq!(named(&g, &s[1]), ["f"]);
     }
@@ -266,7 +444,15 @@ mod tests {
         let g = Graph::build(&w);
         let order = g.topological_order().unwrap();
         let rc = g.run_conditions(&order);
-        assert_eq!(enumerate(&g, &order, &rc, 4).unwrap().len(), 4);
+        let all = enumerate(&g, &order, &rc, 4).unwrap();
+        assert_eq!(all.len(), 4);
+        assert_eq!(
+            all.decisions(3),
+            vec![(1, Branch::False), (4, Branch::False)]
+        );
+        let q1 = rc.of[g.id("q1").unwrap()].unwrap();
+        let hits = where_holds(&g, &order, &rc, &[q1, ALWAYS], 4).unwrap();
+        assert_eq!(hits, vec![vec![0, 2], vec![0, 1, 2, 3]]);
         assert_eq!(
             enumerate(&g, &order, &rc, 3).unwrap_err(),
             TooManyScenarios { limit: 3 }

@@ -188,9 +188,9 @@ pub fn inject(
     let order = graph
         .topological_order()
         .map_err(|_| InjectError::InvalidGraph)?;
-    let conditions = graph.run_conditions(&order);
+    let mut conditions = graph.run_conditions(&order);
     let scenarios = scenarios::enumerate(&graph, &order, &conditions, options.scenario_limit)?;
-    let teardown = teardown::plan(&graph, &conditions, &scenarios, INJECTED_STOP);
+    let teardown = teardown::plan(&graph, &order, &mut conditions, &scenarios, INJECTED_STOP)?;
 
     let builtin = |function: &str, next: Vec<String>| Action {
         function_name: function.to_owned(),

@@ -10,10 +10,10 @@
 use std::collections::HashMap;
 
 use ephflow_schema::Diagnostic;
-use ephflow_schema::model::Branch;
 
-use crate::graph::{Graph, NodeId, RunConditions};
-use crate::scenarios::{End, Scenario};
+use crate::conditions::{ALWAYS, CondId, Literal, RunConditions};
+use crate::graph::{Graph, NodeId};
+use crate::scenarios::{End, Scenarios, TooManyScenarios, where_holds};
 
 /// A stop action to inject.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,73 +34,84 @@ pub struct TeardownPlan {
     /// Warnings naming each execution left without a stop, and why.
     pub warnings: Vec<Diagnostic>,
     /// The executions left without a stop, by their decisions.
-    pub uncovered: Vec<Vec<(NodeId, Branch)>>,
+    pub uncovered: Vec<Vec<Literal>>,
 }
 
-/// Plans the stops for `scenarios` (from [`crate::scenarios::enumerate`]).
+/// Plans the stops for `scenarios` (from [`crate::scenarios::enumerate`] on the same graph
+/// and conditions).
 pub fn plan(
     graph: &Graph<'_>,
-    conditions: &RunConditions,
-    scenarios: &[Scenario],
+    order: &[NodeId],
+    conditions: &mut RunConditions,
+    scenarios: &Scenarios,
     stop_name: &str,
-) -> TeardownPlan {
+) -> Result<TeardownPlan, TooManyScenarios> {
     // Distinct end sets, in the order their first execution was enumerated.
-    let mut groups: Vec<(Vec<End>, Vec<usize>)> = Vec::new();
-    let mut index: HashMap<Vec<End>, usize> = HashMap::new();
-    for (i, s) in scenarios.iter().enumerate() {
-        match index.get(&s.ends) {
+    let mut groups: Vec<(&[End], Vec<usize>)> = Vec::new();
+    let mut index: HashMap<&[End], usize> = HashMap::new();
+    for (i, s) in scenarios.list.iter().enumerate() {
+        match index.get(s.ends.as_slice()) {
             Some(&g) => groups[g].1.push(i),
             None => {
-                index.insert(s.ends.clone(), groups.len());
-                groups.push((s.ends.clone(), vec![i]));
+                index.insert(&s.ends, groups.len());
+                groups.push((&s.ends, vec![i]));
             }
         }
     }
 
     let mut plan = TeardownPlan::default();
+    // Stops that FaaSr can express, with the conjunction under which they would fire.
+    let mut candidates: Vec<(&[End], Vec<usize>, CondId)> = Vec::new();
     for (ends, covered) in groups {
-        let path = describe_path(graph, &scenarios[covered[0]]);
         if ends.is_empty() {
             continue;
         }
-        if ends.len() > 1 && ends.iter().any(|e| e.on.is_some()) {
-            let conditional = ends.iter().find(|e| e.on.is_some()).expect("checked above");
+        if ends.len() > 1
+            && let Some(conditional) = ends.iter().find(|e| e.on.is_some())
+        {
+            let path = describe_path(graph, &scenarios.decisions(covered[0]));
+            let branch = conditional.on.expect("found by on.is_some()");
             plan.warnings.push(
                 Diagnostic::warning(
                     "no-clean-stop",
                     "/ActionList",
                     format!(
-                        "no vm_stop can follow the execution where {path}: it ends with \"{}\" returning {} (an empty branch) while {} also end it, and FaaSr cannot wait for a conditional and an unconditional trigger at once; the VM is left running on that path",
+                        "no vm_stop can follow the execution where {path}: it ends with \"{}\" returning {branch} (an empty branch) while {} also end it, and FaaSr cannot wait for a conditional and an unconditional trigger at once; when {path}, the VM is left running",
                         graph.name(conditional.action),
-                        conditional.on.expect("conditional end"),
-                        others(graph, &ends, conditional.action),
+                        others(graph, ends, conditional.action),
                     ),
                 )
                 .hint(format!(
-                    "give the empty {} branch of \"{}\" an action to run",
-                    conditional.on.expect("conditional end"),
+                    "give the empty {branch} branch of \"{}\" an action to run",
                     graph.name(conditional.action)
                 )),
             );
             uncover(&mut plan, scenarios, &covered);
             continue;
         }
-        let fires = fire_condition(conditions, &ends);
-        if let Some(other) = (0..scenarios.len())
-            .filter(|i| !covered.contains(i))
-            .find(|&i| holds(&fires, &scenarios[i]))
-        {
+        let fires = fire_condition(conditions, ends);
+        candidates.push((ends, covered, fires));
+    }
+
+    let watched: Vec<CondId> = candidates.iter().map(|c| c.2).collect();
+    let hits = where_holds(graph, order, conditions, &watched, usize::MAX)?;
+    for ((ends, covered, _), hits) in candidates.into_iter().zip(hits) {
+        // Both lists are sorted: a hit outside `covered` is an execution where this stop
+        // would also run.
+        if let Some(&other) = hits.iter().find(|h| covered.binary_search(h).is_err()) {
+            let (mine, theirs) = (scenarios.decisions(covered[0]), scenarios.decisions(other));
+            let path = describe_path(graph, &mine);
             plan.warnings.push(
                 Diagnostic::warning(
                     "no-clean-stop",
                     "/ActionList",
                     format!(
                         "no vm_stop can follow the execution where {path}: it ends with {}, which all run in the execution where {} as well, so a stop after them would stop the VM too early there; when {path}, the VM is left running",
-                        names(graph, &ends),
-                        describe_path(graph, &scenarios[other]),
+                        names(graph, ends),
+                        describe_path(graph, &theirs),
                     ),
                 )
-                .hint(distinguish(graph, &scenarios[covered[0]], &scenarios[other])),
+                .hint(distinguish(graph, &mine, &theirs)),
             );
             uncover(&mut plan, scenarios, &covered);
             continue;
@@ -111,18 +122,37 @@ pub fn plan(
         };
         plan.stops.push(PlannedStop {
             name,
-            after: ends,
+            after: ends.to_vec(),
             scenarios: covered,
         });
     }
-    plan
+    Ok(plan)
+}
+
+/// The conjunction under which all of `ends` run (and each conditional end returns its
+/// branch): when a stop after them fires.
+fn fire_condition(conditions: &mut RunConditions, ends: &[End]) -> CondId {
+    let mut fires = ALWAYS;
+    for e in ends {
+        let mut c = conditions.of[e.action].expect("ends run");
+        if let Some(b) = e.on {
+            c = conditions
+                .table
+                .extend(c, (e.action, b))
+                .expect("an action's own outcome never clashes with its condition");
+        }
+        fires = conditions
+            .table
+            .union(fires, c)
+            .expect("the ends of one execution run together");
+    }
+    fires
 }
 
 /// How to tell two executions apart: the first conditional they disagree on.
-fn distinguish(graph: &Graph<'_>, mine: &Scenario, other: &Scenario) -> String {
-    mine.decisions
-        .iter()
-        .find(|&&(n, b)| other.decisions.contains(&(n, b.other())))
+fn distinguish(graph: &Graph<'_>, mine: &[Literal], other: &[Literal]) -> String {
+    mine.iter()
+        .find(|&&(n, b)| other.contains(&(n, b.other())))
         .map(|&(n, b)| {
             format!(
                 "give the {b} branch of \"{}\" an action of its own (for example a final step), so the execution where it returns {b} has an end no other execution runs",
@@ -132,39 +162,17 @@ fn distinguish(graph: &Graph<'_>, mine: &Scenario, other: &Scenario) -> String {
         .unwrap_or_else(|| "give each outcome of the conditionals on that path its own final action".to_owned())
 }
 
-fn uncover(plan: &mut TeardownPlan, scenarios: &[Scenario], covered: &[usize]) {
+fn uncover(plan: &mut TeardownPlan, scenarios: &Scenarios, covered: &[usize]) {
     plan.uncovered
-        .extend(covered.iter().map(|&i| scenarios[i].decisions.clone()));
+        .extend(covered.iter().map(|&i| scenarios.decisions(i)));
 }
 
-/// The outcomes under which all of `ends` run (and, for a conditional end, return its branch).
-fn fire_condition(conditions: &RunConditions, ends: &[End]) -> Vec<(NodeId, Branch)> {
-    let mut all: Vec<(NodeId, Branch)> = Vec::new();
-    for e in ends {
-        if let Some(c) = &conditions.conditions[e.action] {
-            all.extend_from_slice(c.literals());
-        }
-        if let Some(b) = e.on {
-            all.push((e.action, b));
-        }
-    }
-    all.sort();
-    all.dedup();
-    all
-}
-
-fn holds(condition: &[(NodeId, Branch)], scenario: &Scenario) -> bool {
-    condition.iter().all(|l| scenario.decisions.contains(l))
-}
-
-/// "check-anoxia returns False and rfunc returns True", or "the workflow runs" without
-/// conditionals.
-pub fn describe_path(graph: &Graph<'_>, scenario: &Scenario) -> String {
-    if scenario.decisions.is_empty() {
+/// "\"check-anoxia\" returns False and \"rfunc\" returns True".
+pub fn describe_path(graph: &Graph<'_>, decisions: &[Literal]) -> String {
+    if decisions.is_empty() {
         return "the workflow runs (it has no conditional that matters)".to_owned();
     }
-    scenario
-        .decisions
+    decisions
         .iter()
         .map(|&(n, b)| format!("\"{}\" returns {b}", graph.name(n)))
         .collect::<Vec<_>>()

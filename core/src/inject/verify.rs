@@ -94,15 +94,15 @@ pub fn verify(original: &Workflow, augmented: &Workflow, a: &Augmented) -> Resul
     let stops: Vec<usize> = (0..g.len())
         .filter(|&n| g.name(n).starts_with(INJECTED_STOP))
         .collect();
-    for s in &all {
-        let assigned = |d: usize| s.decisions.iter().find(|(n, _)| *n == d).map(|(_, b)| *b);
+    let literals: Vec<Option<Vec<_>>> = (0..g.len()).map(|n| rc.literals(n)).collect();
+    for i in 0..all.len() {
+        let decisions = all.decisions(i);
         let runs = |n: usize| {
-            rc.conditions[n]
+            literals[n]
                 .as_ref()
-                .is_some_and(|c| c.literals().iter().all(|&(d, b)| assigned(d) == Some(b)))
+                .is_some_and(|c| c.iter().all(|l| decisions.contains(l)))
         };
-        let mut path: Vec<(String, _)> = s
-            .decisions
+        let mut path: Vec<(String, _)> = decisions
             .iter()
             .map(|&(n, b)| (g.name(n).to_owned(), b))
             .collect();
