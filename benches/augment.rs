@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use ephflow::core::inject::{Options, Strategy, inject};
 use ephflow::core::testkit::synthetic::{Shape, generate};
-use ephflow::core::validate::validate_document;
+use ephflow::core::validate::{check_workflow, validate_document};
 use ephflow::schema::Document;
 
 fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
@@ -20,6 +20,9 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     ephflow::aws::register();
@@ -86,9 +89,10 @@ fn main() {
                     continue;
                 }
             };
-            let (out, t_apply) = time(|| a.apply(&doc));
-            let (again, t_revalidate) = time(|| validate_document(&out).unwrap());
-            assert!(again.is_valid());
+            let (out, t_apply) = time(|| a.apply(doc.clone()));
+            let (again, t_revalidate) =
+                time(|| check_workflow(&a.apply_to_workflow(w.clone())).unwrap());
+            assert!(!again.iter().any(|d| d.is_error()));
             let (written, t_write) = time(|| out.to_pretty_string());
             let output = dir.path().join("out.json");
             let runs = if n >= 1_000_000 { 1 } else { 3 };

@@ -28,7 +28,7 @@ fn augment(path: &Path, strategy: Strategy) -> (Augmented, Document) {
     let workflow = report.workflow.unwrap();
     let a = inject(&workflow, strategy, &Options::default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let out = a.apply(&doc);
+    let out = a.apply(doc.clone());
     let after = validate_document(&out).unwrap();
     let errors: Vec<_> = after.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert!(

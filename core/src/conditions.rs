@@ -94,6 +94,11 @@ impl ConditionTable {
         out
     }
 
+    /// The already interned `id ∧ lit`, if any (no interning).
+    pub fn child(&self, id: CondId, lit: Literal) -> Option<CondId> {
+        self.extend_memo.get(&(id, lit)).copied()
+    }
+
     /// `id` and one more literal, which must come after every literal of `id`.
     fn push(&mut self, id: CondId, lit: Literal) -> CondId {
         if let Some(&c) = self.extend_memo.get(&(id, lit)) {
@@ -130,6 +135,13 @@ impl ConditionTable {
 
     /// The conjunction `a ∧ b`, or the outcome they disagree on.
     pub fn union(&mut self, a: CondId, b: CondId) -> Result<CondId, Clash> {
+        // Cheap cases first: every action folds its predecessors starting from ALWAYS.
+        if b == ALWAYS {
+            return Ok(a);
+        }
+        if a == ALWAYS {
+            return Ok(b);
+        }
         if a == b || self.is_prefix(b, a) {
             return Ok(a);
         }

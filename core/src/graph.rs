@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use ephflow_schema::model::{Branch, Workflow};
+use ephflow_schema::model::{Branch, EdgeSlot, Workflow};
 use ephflow_schema::pointer;
 
 pub use crate::conditions::{Contradiction, RunConditions};
@@ -15,7 +15,7 @@ pub use crate::conditions::{Contradiction, RunConditions};
 pub type NodeId = usize;
 
 /// One `InvokeNext` edge between two known actions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Edge {
     /// The action whose `InvokeNext` holds the edge.
     pub from: NodeId,
@@ -25,8 +25,8 @@ pub struct Edge {
     pub rank: Option<u32>,
     /// The conditional branch, `None` for an unconditional edge.
     pub branch: Option<Branch>,
-    /// JSON pointer of the edge in the document.
-    pub pointer: String,
+    /// Where the edge is written in `from`'s InvokeNext (see [`Graph::pointer`]).
+    pub slot: EdgeSlot,
 }
 
 impl Edge {
@@ -43,8 +43,8 @@ pub struct DanglingRef {
     pub from: NodeId,
     /// The unknown name (without rank).
     pub target: String,
-    /// JSON pointer of the entry.
-    pub pointer: String,
+    /// Where the entry is written in `from`'s InvokeNext (see [`Graph::pointer`]).
+    pub slot: EdgeSlot,
 }
 
 /// The DAG of a workflow (possibly cyclic if the file is invalid).
@@ -52,8 +52,12 @@ pub struct DanglingRef {
 pub struct Graph<'w> {
     names: Vec<&'w str>,
     index: HashMap<&'w str, NodeId>,
-    out_edges: Vec<Vec<Edge>>,
-    in_edges: Vec<Vec<Edge>>,
+    /// Edges grouped by source (compressed rows: `out_start[n]..out_start[n + 1]`).
+    out: Vec<Edge>,
+    out_start: Vec<usize>,
+    /// Edges grouped by target, sources in file order.
+    inc: Vec<Edge>,
+    in_start: Vec<usize>,
     dangling: Vec<DanglingRef>,
 }
 
@@ -62,41 +66,51 @@ impl<'w> Graph<'w> {
     pub fn build(workflow: &'w Workflow) -> Self {
         let names: Vec<&str> = workflow.action_list.keys().map(String::as_str).collect();
         let index: HashMap<&str, NodeId> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-        let mut out_edges = vec![Vec::new(); names.len()];
-        let mut in_edges = vec![Vec::new(); names.len()];
+        let mut out: Vec<Edge> = Vec::new();
+        let mut out_start = Vec::with_capacity(names.len() + 1);
         let mut dangling = Vec::new();
-        for (from, (name, action)) in workflow.action_list.iter().enumerate() {
+        for (from, action) in workflow.action_list.values().enumerate() {
+            out_start.push(out.len());
             let Some(next) = &action.invoke_next else {
                 continue;
             };
-            let base = pointer::from_tokens(["ActionList", name.as_str(), "InvokeNext"]);
-            for e in next.edges() {
-                let at = format!("{base}{}", e.pointer);
-                match index.get(e.target.name()) {
-                    Some(&to) => {
-                        let edge = Edge {
-                            from,
-                            to,
-                            rank: e.target.rank(),
-                            branch: e.branch,
-                            pointer: at,
-                        };
-                        in_edges[to].push(edge.clone());
-                        out_edges[from].push(edge);
-                    }
-                    None => dangling.push(DanglingRef {
-                        from,
-                        target: e.target.name().to_owned(),
-                        pointer: at,
-                    }),
-                }
-            }
+            next.visit_edges(|target, slot| match index.get(target.name()) {
+                Some(&to) => out.push(Edge {
+                    from,
+                    to,
+                    rank: target.rank(),
+                    branch: slot.branch,
+                    slot,
+                }),
+                None => dangling.push(DanglingRef {
+                    from,
+                    target: target.name().to_owned(),
+                    slot,
+                }),
+            });
+        }
+        out_start.push(out.len());
+        // Counting sort by target; stable, so each target's sources stay in file order.
+        let mut in_start = vec![0usize; names.len() + 1];
+        for e in &out {
+            in_start[e.to + 1] += 1;
+        }
+        for i in 0..names.len() {
+            in_start[i + 1] += in_start[i];
+        }
+        let mut fill = in_start.clone();
+        let mut inc = out.clone();
+        for e in &out {
+            inc[fill[e.to]] = *e;
+            fill[e.to] += 1;
         }
         Graph {
             names,
             index,
-            out_edges,
-            in_edges,
+            out,
+            out_start,
+            inc,
+            in_start,
             dangling,
         }
     }
@@ -123,12 +137,19 @@ impl<'w> Graph<'w> {
 
     /// Edges leaving `id`, in file order.
     pub fn out_edges(&self, id: NodeId) -> &[Edge] {
-        &self.out_edges[id]
+        &self.out[self.out_start[id]..self.out_start[id + 1]]
     }
 
     /// Edges entering `id`, in the file order of their sources.
     pub fn in_edges(&self, id: NodeId) -> &[Edge] {
-        &self.in_edges[id]
+        &self.inc[self.in_start[id]..self.in_start[id + 1]]
+    }
+
+    /// JSON pointer of an InvokeNext entry of action `from` (for messages).
+    pub fn pointer(&self, from: NodeId, slot: EdgeSlot) -> String {
+        let mut p = pointer::from_tokens(["ActionList", self.names[from], "InvokeNext"]);
+        p.push_str(&slot.pointer_suffix());
+        p
     }
 
     /// References to unknown actions.
@@ -139,7 +160,7 @@ impl<'w> Graph<'w> {
     /// Distinct predecessors of `id`, in file order.
     pub fn predecessors(&self, id: NodeId) -> Vec<NodeId> {
         // Edges are added source by source, so one source's edges are contiguous.
-        let mut preds: Vec<NodeId> = self.in_edges[id].iter().map(|e| e.from).collect();
+        let mut preds: Vec<NodeId> = self.in_edges(id).iter().map(|e| e.from).collect();
         preds.dedup();
         preds
     }
@@ -150,7 +171,7 @@ impl<'w> Graph<'w> {
         let mut stack = vec![entry];
         seen[entry] = true;
         while let Some(n) = stack.pop() {
-            for e in &self.out_edges[n] {
+            for e in self.out_edges(n) {
                 if !seen[e.to] {
                     seen[e.to] = true;
                     stack.push(e.to);
@@ -163,7 +184,7 @@ impl<'w> Graph<'w> {
     /// A topological order, or the cycles that prevent one (each as a closed path of ids,
     /// first id repeated at the end; one per strongly connected component).
     pub fn topological_order(&self) -> Result<Vec<NodeId>, Vec<Vec<NodeId>>> {
-        let mut indegree: Vec<usize> = self.in_edges.iter().map(Vec::len).collect();
+        let mut indegree: Vec<usize> = (0..self.len()).map(|n| self.in_edges(n).len()).collect();
         let mut ready: Vec<NodeId> = (0..self.len())
             .rev()
             .filter(|&n| indegree[n] == 0)
@@ -171,7 +192,7 @@ impl<'w> Graph<'w> {
         let mut order = Vec::with_capacity(self.len());
         while let Some(n) = ready.pop() {
             order.push(n);
-            for e in self.out_edges[n].iter().rev() {
+            for e in self.out_edges(n).iter().rev() {
                 indegree[e.to] -= 1;
                 if indegree[e.to] == 0 {
                     ready.push(e.to);
@@ -206,7 +227,7 @@ impl<'w> Graph<'w> {
             stack.push(root);
             on_stack[root] = true;
             while let Some(&mut (v, ref mut pos)) = work.last_mut() {
-                if let Some(e) = self.out_edges[v].get(*pos) {
+                if let Some(e) = self.out_edges(v).get(*pos) {
                     *pos += 1;
                     let w = e.to;
                     if index[w] == usize::MAX {
@@ -235,7 +256,7 @@ impl<'w> Graph<'w> {
                             break;
                         }
                     }
-                    let self_loop = self.out_edges[v].iter().any(|e| e.to == v);
+                    let self_loop = self.out_edges(v).iter().any(|e| e.to == v);
                     if component.len() > 1 || self_loop {
                         cycles.push(self.cycle_within(&component));
                     }
@@ -254,7 +275,7 @@ impl<'w> Graph<'w> {
         let mut parent: HashMap<NodeId, NodeId> = HashMap::new();
         let mut queue = std::collections::VecDeque::from([start]);
         while let Some(v) = queue.pop_front() {
-            for e in &self.out_edges[v] {
+            for e in self.out_edges(v) {
                 if e.to == start {
                     // Walk the parents back from v to start, then close the loop.
                     let mut path = vec![v];
@@ -329,7 +350,11 @@ mod tests {
         let out: Vec<_> = g
             .out_edges(0)
             .iter()
-            .map(|e| (g.name(e.to), e.rank, e.branch, e.pointer.as_str()))
+            .map(|e| (g.name(e.to), e.rank, e.branch, g.pointer(e.from, e.slot)))
+            .collect();
+        let out: Vec<_> = out
+            .iter()
+            .map(|(n, r, b, p)| (*n, *r, *b, p.as_str()))
             .collect();
         assert_eq!(
             out,
@@ -345,7 +370,7 @@ mod tests {
         );
         assert_eq!(g.dangling()[0].target, "ghost");
         assert_eq!(
-            g.dangling()[0].pointer,
+            g.pointer(g.dangling()[0].from, g.dangling()[0].slot),
             "/ActionList/a/InvokeNext/1/False/0"
         );
     }

@@ -128,9 +128,22 @@ fn may_end(graph: &Graph<'_>, conditions: &RunConditions, n: NodeId) -> bool {
         .any(|e| e.branch.is_none() && conditions.of[e.to] == Some(own))
 }
 
+/// How an action that may end a scenario is recognised as an end, cheapest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EndKind {
+    /// No successors: an end wherever it runs (known as soon as its condition holds).
+    Leaf,
+    /// Only conditional edges, each to an action that runs exactly when this one takes that
+    /// branch: an end when the branch taken has nothing to run (known when it is decided).
+    Decision,
+    /// Anything else: checked at each leaf of the decision tree.
+    General,
+}
+
 /// A depth-first walk of the decision tree, with incremental bookkeeping: which conjunctions
-/// hold (a trie node holds once its parent holds and its literal is decided that way) and
-/// which conditional actions run next.
+/// hold (a trie node holds once its parent holds and its literal is decided that way), which
+/// conditional actions run next, and which ends are already known, so a leaf costs about
+/// the size of its end set rather than the depth of its path.
 struct Walk<'a, 'g> {
     graph: &'a Graph<'g>,
     conditions: &'a RunConditions,
@@ -138,10 +151,17 @@ struct Walk<'a, 'g> {
     /// Trie nodes by their last literal.
     by_literal: HashMap<Literal, Vec<CondId>>,
     decisions_by_cond: Vec<Vec<usize>>,
-    candidates_by_cond: Vec<Vec<NodeId>>,
+    /// Leaf and General candidates by condition.
+    candidates_by_cond: Vec<Vec<(NodeId, EndKind)>>,
+    kind: Vec<Option<EndKind>>,
     watch_by_cond: Vec<Vec<usize>>,
     holds: Vec<bool>,
     holding: Vec<CondId>,
+    /// Ends known on the current path, General candidates whose condition holds, and watched
+    /// conjunctions that hold (stacks, unwound with the path).
+    known_ends: Vec<End>,
+    general: Vec<NodeId>,
+    watched: Vec<usize>,
     assigned: Vec<Option<Branch>>,
     frontier: BTreeSet<usize>,
     tree: Vec<(u32, Literal)>,
@@ -155,6 +175,9 @@ struct Frame {
     decision: usize,
     branch: Branch,
     holding_mark: usize,
+    ends_mark: usize,
+    general_mark: usize,
+    watched_mark: usize,
     unlocked: Vec<usize>,
     previous_at: u32,
 }
@@ -184,10 +207,27 @@ impl<'a, 'g> Walk<'a, 'g> {
             }
         }
         let mut candidates_by_cond = vec![Vec::new(); table.len()];
+        let mut kind = vec![None; graph.len()];
         for n in 0..graph.len() {
-            if may_end(graph, conditions, n) {
-                let c = conditions.of[n].expect("candidates can run");
-                candidates_by_cond[c as usize].push(n);
+            if !may_end(graph, conditions, n) {
+                continue;
+            }
+            let c = conditions.of[n].expect("candidates can run");
+            let edges = graph.out_edges(n);
+            let k = if edges.is_empty() {
+                EndKind::Leaf
+            } else if edges.iter().all(|e| match (e.branch, conditions.of[e.to]) {
+                (None, _) => false,
+                (Some(_), None) => true,
+                (Some(b), Some(t)) => table.child(c, (n, b)) == Some(t),
+            }) {
+                EndKind::Decision
+            } else {
+                EndKind::General
+            };
+            kind[n] = Some(k);
+            if k != EndKind::Decision {
+                candidates_by_cond[c as usize].push((n, k));
             }
         }
         let mut watch_by_cond = vec![Vec::new(); table.len()];
@@ -197,16 +237,20 @@ impl<'a, 'g> Walk<'a, 'g> {
         let mut holds = vec![false; table.len()];
         holds[ALWAYS as usize] = true;
         let frontier = decisions_by_cond[ALWAYS as usize].iter().copied().collect();
-        Walk {
+        let mut walk = Walk {
             graph,
             conditions,
             decisions,
             by_literal,
             decisions_by_cond,
             candidates_by_cond,
+            kind,
             watch_by_cond,
             holds,
             holding: vec![ALWAYS],
+            known_ends: Vec::new(),
+            general: Vec::new(),
+            watched: Vec::new(),
             assigned: vec![None; graph.len()],
             frontier,
             tree: Vec::new(),
@@ -214,7 +258,23 @@ impl<'a, 'g> Walk<'a, 'g> {
             out: Vec::new(),
             hits: Vec::new(),
             leaves: 0,
+        };
+        walk.now_holds(ALWAYS);
+        walk
+    }
+
+    /// Bookkeeping for a conjunction that starts to hold.
+    fn now_holds(&mut self, c: CondId) {
+        for &(n, k) in &self.candidates_by_cond[c as usize] {
+            match k {
+                EndKind::Leaf => self.known_ends.push(End {
+                    action: n,
+                    on: None,
+                }),
+                _ => self.general.push(n),
+            }
         }
+        self.watched.extend(&self.watch_by_cond[c as usize]);
     }
 
     fn runs(&self, n: NodeId) -> bool {
@@ -256,23 +316,50 @@ impl<'a, 'g> Walk<'a, 'g> {
         self.tree.push((self.at, (d, branch)));
         self.at = (self.tree.len() - 1) as u32;
         let holding_mark = self.holding.len();
+        let (ends_mark, general_mark, watched_mark) = (
+            self.known_ends.len(),
+            self.general.len(),
+            self.watched.len(),
+        );
         let mut unlocked = Vec::new();
-        if let Some(ids) = self.by_literal.get(&(d, branch)) {
-            for &t in ids {
-                if self.holds[self.conditions.table.parent(t) as usize] {
-                    self.holds[t as usize] = true;
-                    self.holding.push(t);
-                    for &u in &self.decisions_by_cond[t as usize] {
-                        self.frontier.insert(u);
-                        unlocked.push(u);
-                    }
-                }
+        let newly: Vec<CondId> = self
+            .by_literal
+            .get(&(d, branch))
+            .map(|ids| {
+                ids.iter()
+                    .copied()
+                    .filter(|&t| self.holds[self.conditions.table.parent(t) as usize])
+                    .collect()
+            })
+            .unwrap_or_default();
+        for t in newly {
+            self.holds[t as usize] = true;
+            self.holding.push(t);
+            for &u in &self.decisions_by_cond[t as usize] {
+                self.frontier.insert(u);
+                unlocked.push(u);
+            }
+            self.now_holds(t);
+        }
+        if self.kind[d] == Some(EndKind::Decision) {
+            let edges = self.graph.out_edges(d);
+            let can_run = |b: Branch| {
+                edges
+                    .iter()
+                    .any(|e| e.branch == Some(b) && self.conditions.of[e.to].is_some())
+            };
+            if !can_run(branch) {
+                let on = can_run(branch.other()).then_some(branch);
+                self.known_ends.push(End { action: d, on });
             }
         }
         Frame {
             decision,
             branch,
             holding_mark,
+            ends_mark,
+            general_mark,
+            watched_mark,
             unlocked,
             previous_at,
         }
@@ -282,6 +369,9 @@ impl<'a, 'g> Walk<'a, 'g> {
         for t in self.holding.drain(frame.holding_mark..) {
             self.holds[t as usize] = false;
         }
+        self.known_ends.truncate(frame.ends_mark);
+        self.general.truncate(frame.general_mark);
+        self.watched.truncate(frame.watched_mark);
         for u in frame.unlocked {
             self.frontier.remove(&u);
         }
@@ -294,21 +384,13 @@ impl<'a, 'g> Walk<'a, 'g> {
         let index = self.leaves;
         self.leaves += 1;
         if !collect {
-            for &c in &self.holding {
-                for &g in &self.watch_by_cond[c as usize] {
-                    self.hits[g].push(index);
-                }
+            for &g in &self.watched {
+                self.hits[g].push(index);
             }
             return;
         }
-        let mut ends = Vec::new();
-        for &c in &self.holding {
-            for &n in &self.candidates_by_cond[c as usize] {
-                if let Some(end) = self.end(n) {
-                    ends.push(end);
-                }
-            }
-        }
+        let mut ends = self.known_ends.clone();
+        ends.extend(self.general.iter().filter_map(|&n| self.end(n)));
         ends.sort();
         self.out.push(Scenario {
             path: self.at,

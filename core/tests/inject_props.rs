@@ -131,8 +131,8 @@ proptest! {
             prop_assert_eq!(a.is_unchanged(), !has_vm);
             let again = inject(&workflow, strategy, &Options::default()).unwrap();
             prop_assert_eq!(&a, &again, "not deterministic");
-            let out = a.apply(&doc);
-            let typed = a.apply_to_workflow(&workflow);
+            let out = a.apply(doc.clone());
+            let typed = a.apply_to_workflow(workflow.clone());
             prop_assert_eq!(out.value(), &serde_json::to_value(&typed).unwrap());
             let out_errors = errors(&out);
             prop_assert!(out_errors.is_empty(), "{:?}: augmented workflow invalid: {out_errors:#?}\n{}", strategy, out.to_pretty_string());

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use ephflow::core::inject::{Augmented, Options, Strategy, inject};
-use ephflow::core::validate::validate_document;
+use ephflow::core::validate::{check_workflow, validate_document};
 use ephflow::exit::Exit;
 use ephflow::schema::{Diagnostic, Severity};
 
@@ -56,21 +56,21 @@ pub fn run(args: AugmentArgs) -> Exit {
         Err(e) => return super::internal(e),
     };
     print_diagnostics(&report.diagnostics, &file);
-    let workflow = match (&report.workflow, report.is_valid()) {
-        (Some(w), true) => w,
-        _ => {
-            eprintln!(
-                "{file}: INVALID ({} errors); nothing written",
-                report.count(Severity::Error)
-            );
-            return Exit::InvalidInput;
-        }
-    };
+    if !report.is_valid() {
+        eprintln!(
+            "{file}: INVALID ({} errors); nothing written",
+            report.count(Severity::Error)
+        );
+        return Exit::InvalidInput;
+    }
+    let workflow = report
+        .workflow
+        .expect("a valid report has the typed workflow");
     let options = Options {
         builtin_image: args.builtin_image,
         ..Options::default()
     };
-    let augmented = match inject(workflow, strategy, &options) {
+    let augmented = match inject(&workflow, strategy, &options) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {file}: {e}; nothing written");
@@ -78,21 +78,19 @@ pub fn run(args: AugmentArgs) -> Exit {
         }
     };
     print_diagnostics(&augmented.warnings, &file);
-    let out_doc = augmented.apply(&doc);
-    // The result must itself be a valid FaaSr workflow; anything else is an ephflow bug.
-    match validate_document(&out_doc) {
-        Ok(r) if r.is_valid() => {}
-        Ok(r) => {
-            let errors: Vec<Diagnostic> =
-                r.diagnostics.into_iter().filter(|d| d.is_error()).collect();
-            print_diagnostics(&errors, "augmented workflow");
-            eprintln!(
-                "ephflow: internal error: the augmented workflow is invalid; nothing written"
-            );
-            return Exit::Internal;
-        }
+    // The result must itself be a valid FaaSr workflow; anything else is an ephflow bug. The
+    // schema part needs no second pass: the input passed it, and the injected parts are
+    // serialized from the same typed model the schema is generated from.
+    let errors: Vec<Diagnostic> = match check_workflow(&augmented.apply_to_workflow(workflow)) {
+        Ok(found) => found.into_iter().filter(Diagnostic::is_error).collect(),
         Err(e) => return super::internal(e),
+    };
+    if !errors.is_empty() {
+        print_diagnostics(&errors, "augmented workflow");
+        eprintln!("ephflow: internal error: the augmented workflow is invalid; nothing written");
+        return Exit::Internal;
     }
+    let out_doc = augmented.apply(doc);
     let output = args.output.unwrap_or_else(|| default_output(&args.file));
     if let Err(e) = ephflow::io::write_atomic(
         &output,

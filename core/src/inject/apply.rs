@@ -20,8 +20,8 @@ impl Augmented {
     /// The augmented document: original keys keep their order and values; changed
     /// InvokeNext values are replaced in place (or added last in their action); injected
     /// actions and their containers are appended.
-    pub fn apply(&self, doc: &Document) -> Document {
-        let mut value = doc.value().clone();
+    pub fn apply(&self, doc: Document) -> Document {
+        let mut value = doc.into_value();
         let Some(entry) = &self.entry else {
             return Document::from_value(value).expect("the input is an object");
         };
@@ -51,8 +51,8 @@ impl Augmented {
     }
 
     /// The augmented typed workflow.
-    pub fn apply_to_workflow(&self, workflow: &Workflow) -> Workflow {
-        let mut w = workflow.clone();
+    pub fn apply_to_workflow(&self, workflow: Workflow) -> Workflow {
+        let mut w = workflow;
         let Some(entry) = &self.entry else { return w };
         w.function_invoke = entry.clone();
         for (name, next) in &self.invoke_next {

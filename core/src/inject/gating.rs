@@ -42,7 +42,6 @@ pub(super) fn wire(
     let entry_name = graph.name(entry);
     let mut polls: IndexMap<String, InvokeItem> = IndexMap::new();
     let mut lists: IndexMap<String, Vec<InvokeItem>> = IndexMap::new();
-    let mut changed: Vec<bool> = vec![false; graph.len()];
 
     let start_next = match strategy {
         Strategy::Sequential => {
@@ -61,7 +60,26 @@ pub(super) fn wire(
         }
     };
 
-    for (i, (name, action)) in workflow.action_list.iter().enumerate() {
+    // Only the actions that gain or change an edge are rewritten: predecessors of VM actions
+    // (parallel) and the ends that precede a stop.
+    let mut touched: Vec<NodeId> = stops
+        .iter()
+        .flat_map(|s| s.after.iter().map(|e| e.action))
+        .collect();
+    if strategy == Strategy::Parallel {
+        for vm in &gated {
+            let id = graph.id(vm).expect("VM actions are actions");
+            touched.extend(graph.in_edges(id).iter().map(|e| e.from));
+        }
+    }
+    touched.sort_unstable();
+    touched.dedup();
+
+    for &i in &touched {
+        let (name, action) = workflow
+            .action_list
+            .get_index(i)
+            .expect("graph ids index ActionList");
         let mut items: Vec<InvokeItem> = action
             .invoke_next
             .as_ref()
@@ -75,7 +93,6 @@ pub(super) fn wire(
                         *poll = InvokeItem::Action(r.clone());
                     }
                     *r = ActionRef::plain(&poll_name(r.name())).expect("poll names are valid");
-                    changed[i] = true;
                 }
             };
             for it in &mut items {
@@ -101,15 +118,12 @@ pub(super) fn wire(
                 None => items.push(InvokeItem::Action(stop_ref)),
                 Some(branch) => add_to_branch(items, branch, stop_ref),
             }
-            changed[end.action] = true;
         }
     }
 
     let invoke_next = lists
         .into_iter()
-        .enumerate()
-        .filter(|(i, _)| changed[*i])
-        .map(|(_, (name, items))| (name, InvokeNext::List(items)))
+        .map(|(name, items)| (name, InvokeNext::List(items)))
         .collect();
     Wiring {
         start_next,

@@ -23,7 +23,7 @@
 //! }"#).unwrap();
 //! let workflow = doc.workflow().unwrap();
 //! let augmented = inject(&workflow, Strategy::Parallel, &Options::default()).unwrap();
-//! let out = augmented.apply(&doc);
+//! let out = augmented.apply(doc);
 //! let actions = &out.value()["ActionList"];
 //! assert_eq!(out.value()["FunctionInvoke"], "faasr-vm-start");
 //! assert_eq!(actions["prepare"]["InvokeNext"], serde_json::json!(["faasr-vm-poll-train"]));

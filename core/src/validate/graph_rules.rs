@@ -121,7 +121,7 @@ fn check_ranks(g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::error(
                     "bad-rank",
-                    e.pointer.clone(),
+                    g.pointer(e.from, e.slot),
                     format!(
                         "\"{}(0)\" asks for zero copies of \"{}\", so it never runs",
                         g.name(n),
@@ -145,7 +145,7 @@ fn check_ranks(g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
             .in_edges(n)
             .iter()
             .find(|e| e.is_ranked())
-            .map(|e| e.pointer.clone())
+            .map(|e| g.pointer(e.from, e.slot))
             .unwrap_or_default();
         if preds.len() != 1 {
             let names: Vec<&str> = preds.iter().map(|&p| g.name(p)).collect();

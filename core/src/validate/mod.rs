@@ -66,12 +66,13 @@ pub fn validate_document(doc: &Document) -> Result<Report, RegistryError> {
     let workflow = match doc.workflow() {
         Ok(w) => Some(w),
         Err(e) => {
-            // The schema normally explains a shape error better; report the model's view
-            // only when the schema found nothing there.
-            if !diagnostics
-                .iter()
-                .any(|d| e.pointer.starts_with(&d.pointer))
-            {
+            // The schema explains shape errors better; the model's view is reported only
+            // where the schema found nothing in or around the same place (for example a
+            // rank too large for 32 bits, which the pattern accepts).
+            let related = |d: &Diagnostic| {
+                e.pointer.starts_with(&d.pointer) || d.pointer.starts_with(&e.pointer)
+            };
+            if !diagnostics.iter().any(related) {
                 diagnostics.push(Diagnostic::error("invalid-value", e.pointer, e.message));
             }
             None

@@ -69,7 +69,7 @@ pub(super) fn check(w: &Workflow, g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::error(
                 "unknown-action",
-                d.pointer.clone(),
+                g.pointer(d.from, d.slot),
                 format!(
                     "InvokeNext names \"{}\", which is not an action in ActionList",
                     d.target

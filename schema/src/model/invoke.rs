@@ -40,35 +40,81 @@ impl InvokeNext {
         self.items().iter().all(InvokeItem::is_empty)
     }
 
-    /// Every edge written here, in file order, with the branch it sits on and its JSON pointer
-    /// relative to the `InvokeNext` value (for example `/1/True/0`).
-    pub fn edges(&self) -> Vec<InvokeEdge<'_>> {
-        let mut out = Vec::new();
+    /// Calls `f` for every edge written here, in file order, with where it sits. Allocates
+    /// nothing (graph building calls it for every action).
+    pub fn visit_edges<'a>(&'a self, mut f: impl FnMut(&'a ActionRef, EdgeSlot)) {
+        let bare = matches!(self, InvokeNext::Bare(_));
         for (i, item) in self.items().iter().enumerate() {
-            let prefix = match self {
-                InvokeNext::List(_) => format!("/{i}"),
-                InvokeNext::Bare(_) => String::new(),
-            };
+            let item_index = i as u32;
             match item {
-                InvokeItem::Action(target) => out.push(InvokeEdge {
+                InvokeItem::Action(target) => f(
                     target,
-                    branch: None,
-                    pointer: prefix,
-                }),
+                    EdgeSlot {
+                        item: item_index,
+                        branch: None,
+                        position: 0,
+                        bare,
+                    },
+                ),
                 InvokeItem::Conditional(cond) => {
                     for (branch, list) in cond.branches() {
                         for (j, target) in list.iter().enumerate() {
-                            out.push(InvokeEdge {
+                            f(
                                 target,
-                                branch: Some(branch),
-                                pointer: format!("{prefix}/{}/{j}", branch.key()),
-                            });
+                                EdgeSlot {
+                                    item: item_index,
+                                    branch: Some(branch),
+                                    position: j as u32,
+                                    bare,
+                                },
+                            );
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Every edge written here, in file order, with the branch it sits on and its JSON pointer
+    /// relative to the `InvokeNext` value (for example `/1/True/0`).
+    pub fn edges(&self) -> Vec<InvokeEdge<'_>> {
+        let mut out = Vec::new();
+        self.visit_edges(|target, slot| {
+            out.push(InvokeEdge {
+                target,
+                branch: slot.branch,
+                pointer: slot.pointer_suffix(),
+            })
+        });
         out
+    }
+}
+
+/// Where an edge sits in an `InvokeNext` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EdgeSlot {
+    /// Index of the item in the array (0 for a bare value).
+    pub item: u32,
+    /// The branch of the conditional object, `None` for a plain item.
+    pub branch: Option<Branch>,
+    /// Index in the branch list (0 for a plain item).
+    pub position: u32,
+    /// Whether the InvokeNext value is a bare item rather than an array.
+    pub bare: bool,
+}
+
+impl EdgeSlot {
+    /// JSON pointer of the edge relative to the `InvokeNext` value.
+    pub fn pointer_suffix(&self) -> String {
+        let item = if self.bare {
+            String::new()
+        } else {
+            format!("/{}", self.item)
+        };
+        match self.branch {
+            None => item,
+            Some(b) => format!("{item}/{}/{}", b.key(), self.position),
+        }
     }
 }
 

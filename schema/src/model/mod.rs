@@ -14,7 +14,8 @@ mod workflow;
 pub use action::{Action, ActionType, Resources};
 pub use datastore::DataStore;
 pub use invoke::{
-    ActionRef, ActionRefError, Branch, ConditionalBranches, InvokeEdge, InvokeItem, InvokeNext,
+    ActionRef, ActionRefError, Branch, ConditionalBranches, EdgeSlot, InvokeEdge, InvokeItem,
+    InvokeNext,
 };
 pub use packages::OneOrMany;
 pub use servers::{ComputeServer, FaaSType};
