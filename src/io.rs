@@ -51,6 +51,16 @@ pub fn read_text(path: &Path) -> Result<String, IoError> {
 /// then renamed over the target. Readers see the old file or the new one, never a torn one.
 /// Refuses to replace any of `inputs`.
 pub fn write_atomic(path: &Path, contents: &[u8], inputs: &[&Path]) -> Result<(), IoError> {
+    write_atomic_with(path, inputs, |w| w.write_all(contents))
+}
+
+/// [`write_atomic`], with the contents produced by `write` into a buffered writer (a large
+/// document is serialized straight to disk instead of into memory first).
+pub fn write_atomic_with(
+    path: &Path,
+    inputs: &[&Path],
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), IoError> {
     let target = canonical_or_self(path);
     if inputs.iter().any(|i| canonical_or_self(i) == target) {
         return Err(IoError::WouldOverwriteInput {
@@ -69,7 +79,11 @@ pub fn write_atomic(path: &Path, contents: &[u8], inputs: &[&Path]) -> Result<()
         .prefix(".ephflow-")
         .tempfile_in(dir)
         .map_err(err)?;
-    tmp.write_all(contents).map_err(err)?;
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        write(&mut buffered).map_err(err)?;
+        buffered.flush().map_err(err)?;
+    }
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())

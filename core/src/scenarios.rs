@@ -208,7 +208,7 @@ impl<'a, 'g> Walk<'a, 'g> {
         }
         let mut candidates_by_cond = vec![Vec::new(); table.len()];
         let mut kind = vec![None; graph.len()];
-        for n in 0..graph.len() {
+        for (n, slot) in kind.iter_mut().enumerate() {
             if !may_end(graph, conditions, n) {
                 continue;
             }
@@ -225,7 +225,7 @@ impl<'a, 'g> Walk<'a, 'g> {
             } else {
                 EndKind::General
             };
-            kind[n] = Some(k);
+            *slot = Some(k);
             if k != EndKind::Decision {
                 candidates_by_cond[c as usize].push((n, k));
             }

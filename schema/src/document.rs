@@ -94,29 +94,42 @@ impl Document {
     /// The typed view. Fails with a pointer when a value has the wrong shape; run schema
     /// validation first for friendlier messages.
     pub fn workflow(&self) -> Result<Workflow, ModelError> {
-        serde_path_to_error::deserialize(&self.value).map_err(|e| ModelError {
-            pointer: path_to_pointer(e.path()),
-            message: e.inner().to_string(),
-        })
+        let mut w: Workflow =
+            serde_path_to_error::deserialize(&self.value).map_err(|e| ModelError {
+                pointer: path_to_pointer(e.path()),
+                message: e.inner().to_string(),
+            })?;
+        w.keep_unknown_keys(&self.value);
+        Ok(w)
     }
 
     /// The text FaaSr's tools write: 4-space indent, keys in document order, final newline.
     pub fn to_pretty_string(&self) -> String {
         to_pretty_string(&self.value)
     }
+
+    /// Writes [`Document::to_pretty_string`] to `out`.
+    pub fn write_pretty(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        write_pretty(&self.value, out)
+    }
 }
 
 /// Pretty-prints any JSON value with 4-space indentation and a final newline.
 pub fn to_pretty_string<T: Serialize + ?Sized>(value: &T) -> String {
     let mut out = Vec::new();
+    write_pretty(value, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Writes what [`to_pretty_string`] returns, without building it in memory.
+pub fn write_pretty<T: Serialize + ?Sized>(
+    value: &T,
+    mut out: impl std::io::Write,
+) -> std::io::Result<()> {
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
-    value
-        .serialize(&mut ser)
-        .expect("JSON values always serialize");
-    let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
-    text.push('\n');
-    text
+    value.serialize(&mut ser).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
 }
 
 /// The JSON type name of a value, for messages.

@@ -92,11 +92,9 @@ pub fn run(args: AugmentArgs) -> Exit {
     }
     let out_doc = augmented.apply(doc);
     let output = args.output.unwrap_or_else(|| default_output(&args.file));
-    if let Err(e) = ephflow::io::write_atomic(
-        &output,
-        out_doc.to_pretty_string().as_bytes(),
-        &[args.file.as_path()],
-    ) {
+    if let Err(e) =
+        ephflow::io::write_atomic_with(&output, &[args.file.as_path()], |w| out_doc.write_pretty(w))
+    {
         eprintln!("error: {e}");
         return Exit::Io;
     }
@@ -126,6 +124,7 @@ fn summary(a: &Augmented, output: &Path) -> String {
         .filter(|n| n.starts_with("faasr-vm-poll"))
         .count();
     let stops: Vec<&str> = a.stops.iter().map(|s| s.name.as_str()).collect();
+    let gated: Vec<&str> = a.gated.iter().map(String::as_str).collect();
     format!(
         "{} strategy: added {} actions (faasr-vm-start, {polls} poll{}, {} stop{}: {}); {} VM action{} gated: {}; wrote {}",
         a.strategy.name(),
@@ -133,10 +132,24 @@ fn summary(a: &Augmented, output: &Path) -> String {
         if polls == 1 { "" } else { "s" },
         stops.len(),
         if stops.len() == 1 { "" } else { "s" },
-        stops.join(", "),
-        a.gated.len(),
-        if a.gated.len() == 1 { "" } else { "s" },
-        a.gated.join(", "),
+        abridged(&stops),
+        gated.len(),
+        if gated.len() == 1 { "" } else { "s" },
+        abridged(&gated),
         output.display()
     )
+}
+
+/// The first few names, then a count: the summary stays one line on huge workflows.
+fn abridged(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    if names.len() <= SHOWN {
+        names.join(", ")
+    } else {
+        format!(
+            "{}, and {} more",
+            names[..SHOWN].join(", "),
+            names.len() - SHOWN
+        )
+    }
 }

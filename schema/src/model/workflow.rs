@@ -18,6 +18,7 @@ use crate::names;
 /// Maps keep file order. Top-level keys this model does not know are kept in [`Workflow::extra`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(
+    extend("additionalProperties" = true),
     title = "FaaSr workflow (ephflow)",
     description = "A FaaSr workflow: a DAG of actions on serverless compute servers; with ephflow, \
                    actions marked RequiresVM run on an ephemeral VM described by VMConfig."
@@ -201,7 +202,11 @@ pub struct Workflow {
     pub secrets: Option<Vec<String>>,
 
     /// Keys this model does not know (for example `FunctionGitRepoBranch`), kept as written.
-    #[serde(flatten)]
+    ///
+    /// Filled by [`Workflow::from_value`] (and so by `Document::workflow`); plain serde
+    /// deserialization leaves it empty, because a flattened map would make serde buffer the
+    /// whole document (ActionList included) a second time.
+    #[serde(flatten, skip_deserializing)]
     pub extra: Map<String, Value>,
 }
 
@@ -217,6 +222,54 @@ pub struct PackageMap(pub IndexMap<String, OneOrMany>);
 pub struct NonEmptyString(#[schemars(length(min = 1))] pub String);
 
 impl Workflow {
+    /// The top-level keys the model knows, as written in JSON.
+    pub const FIELDS: [&'static str; 24] = [
+        "$schema",
+        "WorkflowName",
+        "FunctionInvoke",
+        "InvocationID",
+        "InvocationIDFromDate",
+        "InvocationTimestamp",
+        "FunctionRank",
+        "DefaultDataStore",
+        "LoggingDataStore",
+        "FaaSrLog",
+        "ActionList",
+        "ComputeServers",
+        "DataStores",
+        "VMConfig",
+        "ActionContainers",
+        "FunctionGitRepo",
+        "FunctionLocalFile",
+        "FunctionCRANPackage",
+        "FunctionGitHubPackage",
+        "PyPIPackageDownloads",
+        "PythonPackageGitHub",
+        "PythonCondaPackage",
+        "RerunOnMatchedInvocationID",
+        "Secrets",
+    ];
+
+    /// Reads a workflow from a JSON value, keeping unknown top-level keys in
+    /// [`Workflow::extra`].
+    pub fn from_value(value: &Value) -> Result<Self, serde_json::Error> {
+        let mut w = Workflow::deserialize(value)?;
+        w.keep_unknown_keys(value);
+        Ok(w)
+    }
+
+    /// Copies the top-level keys of `value` that the model does not know into
+    /// [`Workflow::extra`] (serde deserialization leaves it empty).
+    pub fn keep_unknown_keys(&mut self, value: &Value) {
+        if let Value::Object(map) = value {
+            self.extra = map
+                .iter()
+                .filter(|(k, _)| !Self::FIELDS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+        }
+    }
+
     /// Actions marked `RequiresVM: true`, in file order.
     pub fn vm_actions(&self) -> impl Iterator<Item = (&str, &Action)> {
         self.action_list
@@ -244,5 +297,23 @@ mod nullable {
         deserializer: D,
     ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_exactly_the_model_properties() {
+        let schema = schemars::schema_for!(Workflow);
+        let properties: Vec<&str> = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(properties, Workflow::FIELDS);
     }
 }
