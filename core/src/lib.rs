@@ -11,6 +11,7 @@
 pub mod conditions;
 pub mod graph;
 pub mod inject;
+pub mod picture;
 pub mod registry;
 pub mod scenarios;
 #[cfg(feature = "testkit")]

@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch.
 
 mod augment;
+mod graph;
 mod report;
 mod schema;
 mod validate;
@@ -35,6 +36,7 @@ pub struct Cli {
 enum Command {
     Validate(validate::ValidateArgs),
     Augment(augment::AugmentArgs),
+    Graph(graph::GraphArgs),
     Schema(schema::SchemaArgs),
 }
 
@@ -43,6 +45,7 @@ pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Augment(args) => augment::run(args),
+        Command::Graph(args) => graph::run(args),
         Command::Schema(args) => schema::run(args),
     }
 }
