@@ -35,6 +35,7 @@ fn main() {
     } else {
         sizes
     };
+    corpus_analysis();
     let dir = tempfile::tempdir().unwrap();
     println!(
         "{:>9} {:>6} {:>5} {:>9} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>10}",
@@ -129,5 +130,45 @@ fn main() {
                 ms(process)
             );
         }
+    }
+}
+
+/// Scenario analysis (run conditions, executions, stop placement) on every corpus workflow,
+/// VM or not, including the 303-action one.
+fn corpus_analysis() {
+    use ephflow::core::graph::Graph;
+    use ephflow::core::inject::teardown;
+    use ephflow::core::scenarios;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/faasr");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!(
+            "corpus not found at {}: skipping the corpus analysis",
+            dir.display()
+        );
+        return;
+    };
+    let mut files: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+    files.sort();
+    println!(
+        "{:>40} {:>7} {:>9} {:>6} {:>10}",
+        "corpus workflow", "actions", "scenarios", "stops", "analysis ms"
+    );
+    for path in files {
+        let doc = Document::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let Ok(w) = doc.workflow() else { continue };
+        let ((count, stops), t) = time(|| {
+            let g = Graph::build(&w);
+            let order = g.topological_order().unwrap();
+            let mut rc = g.run_conditions(&order);
+            let all = scenarios::enumerate(&g, &order, &rc, 100_000).unwrap();
+            let plan = teardown::plan(&g, &order, &mut rc, &all, "stop").unwrap();
+            (all.len(), plan.stops.len())
+        });
+        let name = path.file_name().unwrap().to_string_lossy();
+        println!(
+            "{name:>40} {:>7} {count:>9} {stops:>6} {:>10.3}",
+            w.action_list.len(),
+            t.as_secs_f64() * 1000.0
+        );
     }
 }
