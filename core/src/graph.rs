@@ -321,24 +321,8 @@ fn normalise(mut path: Vec<NodeId>) -> Vec<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::workflow;
     use serde_json::json;
-
-    fn workflow(actions: serde_json::Value) -> Workflow {
-        let mut list = serde_json::Map::new();
-        for (name, next) in actions.as_object().unwrap() {
-            list.insert(
-                name.clone(),
-                json!({"FunctionName": "f", "FaaSServer": "GH", "InvokeNext": next}),
-            );
-        }
-        serde_json::from_value(json!({
-            "WorkflowName": "w", "FunctionInvoke": "a", "DefaultDataStore": "S3",
-            "ActionList": list,
-            "ComputeServers": {"GH": {"FaaSType": "GitHubActions", "UserName": "u", "ActionRepoName": "r"}},
-            "DataStores": {"S3": {"Bucket": "b"}}
-        }))
-        .unwrap()
-    }
 
     #[test]
     fn edges_ranks_branches_and_dangling() {

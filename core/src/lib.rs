@@ -14,6 +14,8 @@ pub mod inject;
 pub mod picture;
 pub mod registry;
 pub mod scenarios;
+#[cfg(test)]
+mod test_support;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod validate;

@@ -423,25 +423,9 @@ impl<'a, 'g> Walk<'a, 'g> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::workflow;
     use ephflow_schema::model::Workflow;
     use serde_json::json;
-
-    fn workflow(actions: serde_json::Value) -> Workflow {
-        let mut list = serde_json::Map::new();
-        for (name, next) in actions.as_object().unwrap() {
-            list.insert(
-                name.clone(),
-                json!({"FunctionName": "f", "FaaSServer": "GH", "InvokeNext": next}),
-            );
-        }
-        serde_json::from_value(json!({
-            "WorkflowName": "w", "FunctionInvoke": "a", "DefaultDataStore": "S3",
-            "ActionList": list,
-            "ComputeServers": {"GH": {"FaaSType": "GitHubActions", "UserName": "u", "ActionRepoName": "r"}},
-            "DataStores": {"S3": {"Bucket": "b"}}
-        }))
-        .unwrap()
-    }
 
     fn scenarios(w: &Workflow) -> (Graph<'_>, Vec<Scenario>, Scenarios) {
         let g = Graph::build(w);

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use ephflow::core::inject::{Augmented, Options, Strategy, inject};
-use ephflow::core::validate::{check_workflow, validate_document};
+use ephflow::core::validate::check_workflow;
 use ephflow::exit::Exit;
-use ephflow::schema::{Diagnostic, Severity};
+use ephflow::schema::Diagnostic;
 
 use super::report::print_diagnostics;
 
@@ -47,25 +47,10 @@ pub fn run(args: AugmentArgs) -> Exit {
         StrategyArg::Sequential => Strategy::Sequential,
     };
     let file = args.file.display().to_string();
-    let doc = match super::load(&args.file) {
-        Ok(doc) => doc,
+    let (doc, workflow) = match super::load_valid(&args.file, false, "nothing written") {
+        Ok(loaded) => loaded,
         Err(exit) => return exit,
     };
-    let report = match validate_document(&doc) {
-        Ok(r) => r,
-        Err(e) => return super::internal(e),
-    };
-    print_diagnostics(&report.diagnostics, &file);
-    if !report.is_valid() {
-        eprintln!(
-            "{file}: INVALID ({} errors); nothing written",
-            report.count(Severity::Error)
-        );
-        return Exit::InvalidInput;
-    }
-    let workflow = report
-        .workflow
-        .expect("a valid report has the typed workflow");
     let options = Options {
         builtin_image: args.builtin_image,
         ..Options::default()

@@ -4,11 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use ephflow::core::picture;
-use ephflow::core::validate::validate_document;
 use ephflow::exit::Exit;
-use ephflow::schema::Severity;
-
-use super::report::print_diagnostics;
 
 /// Draw a workflow's DAG, original or augmented: VM actions and injected lifecycle actions
 /// are styled apart, conditional edges labelled True/False, ranked edges ×N, and the entry
@@ -36,32 +32,14 @@ enum PictureFormat {
 }
 
 pub fn run(args: GraphArgs) -> Exit {
-    let file = args.file.display().to_string();
-    let doc = match super::load(&args.file) {
-        Ok(doc) => doc,
-        Err(exit) => return exit,
-    };
-    let report = match validate_document(&doc) {
-        Ok(r) => r,
-        Err(e) => return super::internal(e),
-    };
-    let errors: Vec<_> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .cloned()
-        .collect();
-    let Some(workflow) = report.workflow.as_ref().filter(|_| errors.is_empty()) else {
-        print_diagnostics(&errors, &file);
-        eprintln!(
-            "{file}: INVALID ({} errors); fix them with `ephflow validate` first",
-            report.count(Severity::Error)
-        );
-        return Exit::InvalidInput;
-    };
+    let (_, workflow) =
+        match super::load_valid(&args.file, true, "fix them with `ephflow validate` first") {
+            Ok(loaded) => loaded,
+            Err(exit) => return exit,
+        };
     let text = match args.format {
-        PictureFormat::Mermaid => picture::mermaid(workflow),
-        PictureFormat::Dot => picture::dot(workflow),
+        PictureFormat::Mermaid => picture::mermaid(&workflow),
+        PictureFormat::Dot => picture::dot(&workflow),
     };
     match args.output {
         None => {

@@ -9,6 +9,7 @@ mod validate;
 use std::path::Path;
 
 use clap::{Parser, Subcommand};
+use ephflow::core::validate::validate_document;
 use ephflow::exit::Exit;
 use ephflow::schema::{Diagnostic, Document, ParseError};
 
@@ -92,4 +93,35 @@ fn load(path: &Path) -> Result<Document, Exit> {
         report::print_diagnostics(&[d], &path.display().to_string());
         exit
     })
+}
+
+/// Loads and validates a workflow for a command that needs a valid one. Prints the problems
+/// to standard error (all of them, or only the errors when `quiet_warnings`); on invalid input
+/// says `consequence` (for example "nothing written") and returns the exit code.
+fn load_valid(
+    path: &Path,
+    quiet_warnings: bool,
+    consequence: &str,
+) -> Result<(Document, ephflow::schema::model::Workflow), Exit> {
+    let file = path.display().to_string();
+    let doc = load(path)?;
+    let report = validate_document(&doc).map_err(internal)?;
+    let shown: Vec<Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| !quiet_warnings || d.is_error())
+        .cloned()
+        .collect();
+    report::print_diagnostics(&shown, &file);
+    if !report.is_valid() {
+        eprintln!(
+            "{file}: INVALID ({} errors); {consequence}",
+            report.count(ephflow::schema::Severity::Error)
+        );
+        return Err(Exit::InvalidInput);
+    }
+    let workflow = report
+        .workflow
+        .expect("a valid report has the typed workflow");
+    Ok((doc, workflow))
 }
