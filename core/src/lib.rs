@@ -11,7 +11,9 @@
 pub mod conditions;
 pub mod graph;
 pub mod inject;
+pub mod lifecycle;
 pub mod picture;
+pub mod provider;
 pub mod registry;
 pub mod scenarios;
 #[cfg(test)]

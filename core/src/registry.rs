@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 use ephflow_schema::ProviderSchema;
 use ephflow_schema::schemars::{Schema, SchemaGenerator};
 
+use crate::provider::{BuildContext, BuildFuture, ErrorClass, ProviderError};
+
 /// What a VM provider crate submits with `inventory::submit!`.
 ///
 /// A plain record of `&'static str` and `fn` pointers, so that one record feeds the schema, the
@@ -22,6 +24,8 @@ pub struct ProviderRegistration {
     pub description: &'static str,
     /// The provider's VMConfig schema: typically `|g| g.subschema_for::<MyConfig>()`.
     pub config_schema: fn(&mut SchemaGenerator) -> Schema,
+    /// Builds the provider for a VMConfig whose `Provider` is `kind`.
+    pub build: fn(BuildContext) -> BuildFuture,
 }
 
 inventory::collect!(ProviderRegistration);
@@ -69,6 +73,25 @@ pub fn provider(kind: &str) -> Result<Option<&'static ProviderRegistration>, Reg
     Ok(providers()?.iter().find(|p| p.kind == kind))
 }
 
+/// Builds the provider that `ctx.config.Provider` names.
+pub async fn build(
+    ctx: BuildContext,
+) -> Result<Box<dyn crate::provider::VmProvider>, ProviderError> {
+    let kind = ctx.config.provider.clone();
+    let registered =
+        provider(&kind).map_err(|e| ProviderError::new(ErrorClass::Unsupported, e.to_string()))?;
+    match registered {
+        Some(p) => (p.build)(ctx).await,
+        None => Err(ProviderError::new(
+            ErrorClass::InvalidInput,
+            format!(
+                "VMConfig.Provider \"{kind}\" is not a registered VM provider; registered: {}",
+                provider_kinds().unwrap_or_default().join(", ")
+            ),
+        )),
+    }
+}
+
 /// The kinds of all linked providers, sorted.
 pub fn provider_kinds() -> Result<Vec<&'static str>, RegistryError> {
     Ok(providers()?.iter().map(|p| p.kind).collect())
@@ -96,6 +119,9 @@ mod tests {
             kind,
             description: "test",
             config_schema: |_| Schema::default(),
+            build: |_| {
+                Box::pin(async { Err(ProviderError::new(ErrorClass::Unsupported, "test record")) })
+            },
         }
     }
 

@@ -15,6 +15,12 @@ inventory::submit! {
         kind: "TEST",
         description: "test provider",
         config_schema: |_| ephflow_core::schemars::Schema::default(),
+        build: |_| Box::pin(async {
+            Err(ephflow_core::provider::ProviderError::new(
+                ephflow_core::provider::ErrorClass::Unsupported,
+                "schema-only test provider",
+            ))
+        }),
     }
 }
 

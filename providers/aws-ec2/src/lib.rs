@@ -18,6 +18,12 @@ inventory::submit! {
         kind: KIND,
         description: "an existing AWS EC2 instance, started and stopped by id",
         config_schema: |generator| generator.subschema_for::<AwsVmConfig>(),
+        build: |_| Box::pin(async {
+            Err(ephflow_core::provider::ProviderError::new(
+                ephflow_core::provider::ErrorClass::Unsupported,
+                "the AWS provider is not built yet",
+            ))
+        }),
     }
 }
 

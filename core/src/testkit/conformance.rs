@@ -1,0 +1,86 @@
+//! The behaviour every [`VmProvider`] must have, as one async check a provider crate runs
+//! against itself (on a fake, on moto, on a real account).
+
+use std::time::Duration;
+
+use crate::lifecycle::{Lifecycle, Quiet, ReadinessPolicy};
+use crate::provider::{ErrorClass, VmProvider, VmState};
+
+/// Runs the conformance suite. `stopped` must be an existing VM in the stopped state;
+/// `missing` must point at a VM that does not exist. Panics with a message naming the broken
+/// promise.
+pub async fn check_provider(stopped: &dyn VmProvider, missing: &dyn VmProvider, step: Duration) {
+    let policy = ReadinessPolicy {
+        initial_interval: step,
+        max_interval: step * 4,
+        status_timeout: step * 2000,
+        runner_timeout: step * 2000,
+        transition_timeout: step * 2000,
+        ..ReadinessPolicy::default()
+    };
+    let engine = Lifecycle::new(stopped, policy.clone(), &Quiet);
+
+    let status = stopped.describe().await.expect("describe a stopped VM");
+    assert_eq!(
+        status.state,
+        VmState::Stopped,
+        "the VM must start out stopped"
+    );
+    stopped
+        .preflight()
+        .await
+        .expect("preflight with sufficient permissions");
+
+    let started = engine.start().await.expect("start a stopped VM");
+    assert!(started.requested, "starting a stopped VM sends a request");
+    let again = engine.start().await.expect("start again");
+    assert!(
+        !again.requested,
+        "starting a pending or running VM sends nothing"
+    );
+
+    let ready = engine.wait_ready().await.expect("the VM becomes ready");
+    assert_eq!(ready.status.state, VmState::Running);
+    assert!(
+        ready.status.is_healthy(),
+        "ready without a runner check means checks ok"
+    );
+
+    let stopped_once = engine.stop().await.expect("stop a running VM");
+    assert!(
+        stopped_once.requested,
+        "stopping a running VM sends a request"
+    );
+    let stopped_twice = engine.stop().await.expect("stop again");
+    assert!(
+        !stopped_twice.requested,
+        "stopping a stopping or stopped VM sends nothing"
+    );
+
+    // Eventually stopped.
+    let mut state = stopped.describe().await.expect("describe").state;
+    for _ in 0..2000 {
+        if state == VmState::Stopped {
+            break;
+        }
+        tokio::time::sleep(step).await;
+        state = stopped.describe().await.expect("describe").state;
+    }
+    assert_eq!(state, VmState::Stopped, "a stopped VM ends up stopped");
+
+    let err = missing
+        .describe()
+        .await
+        .expect_err("describing a missing VM fails");
+    assert_eq!(err.class, ErrorClass::NotFound, "{err}");
+    assert!(
+        err.to_string().contains(missing.vm_id()),
+        "the error names the VM: {err}"
+    );
+    let missing_engine = Lifecycle::new(missing, policy, &Quiet);
+    let err = missing_engine
+        .start()
+        .await
+        .expect_err("starting a missing VM fails");
+    assert_eq!(err.class(), ErrorClass::NotFound);
+}
