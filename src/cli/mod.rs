@@ -5,6 +5,7 @@ mod graph;
 mod report;
 mod schema;
 mod validate;
+mod vm;
 
 use std::path::Path;
 
@@ -38,6 +39,7 @@ enum Command {
     Validate(validate::ValidateArgs),
     Augment(augment::AugmentArgs),
     Graph(graph::GraphArgs),
+    Vm(vm::VmArgs),
     Schema(schema::SchemaArgs),
 }
 
@@ -47,6 +49,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Validate(args) => validate::run(args),
         Command::Augment(args) => augment::run(args),
         Command::Graph(args) => graph::run(args),
+        Command::Vm(args) => vm::run(args),
         Command::Schema(args) => schema::run(args),
     }
 }

@@ -1,14 +1,20 @@
 //! ephflow-aws: the AWS EC2 VM provider.
 //!
-//! This crate registers the `AWS` provider kind and its VMConfig schema. The SDK-backed
-//! provider (start, stop, describe on `aws-sdk-ec2`) comes with the lifecycle work; the
-//! schema part is what validation and editors need today.
+//! Registers the `AWS` provider kind: its VMConfig schema (InstanceId, Region) and an
+//! [`Ec2Provider`] on aws-sdk-ec2. Credentials: `<Name>_AccessKey` / `<Name>_SecretKey`, else
+//! the standard AWS chain. Endpoint override: `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL`
+//! (moto, EC2-compatible clouds). IAM: ec2:DescribeInstanceStatus, ec2:StartInstances,
+//! ec2:StopInstances.
 
 #![warn(missing_docs)]
 
 mod config;
+mod provider;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use config::{AwsVmConfig, EC2_INSTANCE_ID, REGION};
+pub use provider::{CredentialSource, Ec2Options, Ec2Provider};
 
 /// The `VMConfig.Provider` value for this provider.
 pub const KIND: &str = "AWS";
@@ -18,11 +24,9 @@ inventory::submit! {
         kind: KIND,
         description: "an existing AWS EC2 instance, started and stopped by id",
         config_schema: |generator| generator.subschema_for::<AwsVmConfig>(),
-        build: |_| Box::pin(async {
-            Err(ephflow_core::provider::ProviderError::new(
-                ephflow_core::provider::ErrorClass::Unsupported,
-                "the AWS provider is not built yet",
-            ))
+        build: |ctx| Box::pin(async move {
+            let provider = Ec2Provider::build(ctx).await?;
+            Ok(Box::new(provider) as Box<dyn ephflow_core::provider::VmProvider>)
         }),
     }
 }

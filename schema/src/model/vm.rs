@@ -47,6 +47,34 @@ pub struct VmConfig {
     #[schemars(length(min = 1, max = 64), pattern(names::RUNNER_NAME))]
     pub runner_name: Option<String>,
 
+    /// With a runner check, also wait for the VM's health checks before VM actions run (the
+    /// strict behaviour; slower by minutes). Without a runner check they are always waited for.
+    #[serde(
+        rename = "WaitForStatusChecks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub wait_for_status_checks: Option<bool>,
+
+    /// Seconds to wait for the VM to run (and pass its health checks when waited for).
+    /// Default 300.
+    #[serde(
+        rename = "StatusTimeout",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(range(min = 1))]
+    pub status_timeout: Option<u64>,
+
+    /// Seconds to wait for the runner to come online once the VM runs. Default 300.
+    #[serde(
+        rename = "RunnerTimeout",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(range(min = 1))]
+    pub runner_timeout: Option<u64>,
+
     /// Other keys (provider-specific settings, or tool settings such as `Strategy`), kept as
     /// written.
     #[serde(flatten)]

@@ -1,0 +1,326 @@
+//! The AWS EC2 provider on aws-sdk-ec2: four single requests per lifecycle operation; waiting
+//! and retrying are the lifecycle engine's job, so the SDK's own retries are off.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::config::{Credentials, Region};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::types::{InstanceStateName, SummaryStatus};
+use ephflow_core::provider::{
+    BuildContext, CheckStatus, ErrorClass, ProviderError, VmProvider, VmState, VmStatus,
+};
+
+/// An EC2 instance, started and stopped by id.
+#[derive(Debug, Clone)]
+pub struct Ec2Provider {
+    client: Client,
+    instance_id: String,
+}
+
+/// Where the credentials came from (logged; the values never are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// `<Name>_AccessKey` / `<Name>_SecretKey`.
+    NamedSecrets,
+    /// The standard AWS chain: environment, profile, web identity (OIDC), instance metadata.
+    DefaultChain,
+}
+
+/// Settings that are not in the workflow: where EC2 is, how long a request may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ec2Options {
+    /// EC2 endpoint; `None` uses `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL`, else AWS.
+    pub endpoint_url: Option<String>,
+    /// Bound on one request, retries included (the SDK's own retries are off).
+    pub operation_timeout: Duration,
+}
+
+impl Default for Ec2Options {
+    fn default() -> Self {
+        Ec2Options {
+            endpoint_url: None,
+            operation_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Ec2Provider {
+    /// Builds the provider from a VMConfig whose Provider is `AWS`.
+    pub async fn build(ctx: BuildContext) -> Result<Self, ProviderError> {
+        Self::build_with(ctx, Ec2Options::default()).await
+    }
+
+    /// [`Ec2Provider::build`] with explicit options (tests, embedding).
+    pub async fn build_with(ctx: BuildContext, options: Ec2Options) -> Result<Self, ProviderError> {
+        let config = &ctx.config;
+        let field = |value: &Option<String>, name: &str| {
+            value.clone().ok_or_else(|| {
+                ProviderError::new(
+                    ErrorClass::InvalidInput,
+                    format!("VMConfig.{name} is required for Provider \"AWS\""),
+                )
+            })
+        };
+        let instance_id = field(&config.instance_id, "InstanceId")?;
+        let region = field(&config.region, "Region")?;
+        let access = ctx.secrets.get(&format!("{}_AccessKey", config.name));
+        let secret = ctx.secrets.get(&format!("{}_SecretKey", config.name));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5).min(options.operation_timeout))
+                    .operation_timeout(options.operation_timeout)
+                    .build(),
+            );
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let source = match (access, secret) {
+            (Some(a), Some(s)) => {
+                loader = loader.credentials_provider(Credentials::new(
+                    a.expose(),
+                    s.expose(),
+                    None,
+                    None,
+                    "ephflow-named-secrets",
+                ));
+                CredentialSource::NamedSecrets
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(ProviderError::new(
+                    ErrorClass::InvalidInput,
+                    format!(
+                        "only one of {0}_AccessKey and {0}_SecretKey is set; set both, or neither to use the standard AWS credential chain",
+                        config.name
+                    ),
+                ));
+            }
+            (None, None) => CredentialSource::DefaultChain,
+        };
+        tracing::info!(
+            instance = %instance_id,
+            credentials = ?source,
+            "AWS provider ready (credential values are never logged)"
+        );
+        let sdk = loader.load().await;
+        Ok(Ec2Provider {
+            client: Client::new(&sdk),
+            instance_id,
+        })
+    }
+
+    fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+        &self,
+        action: &str,
+        err: SdkError<E>,
+    ) -> ProviderError {
+        match &err {
+            SdkError::TimeoutError(_) => {
+                return ProviderError::new(
+                    ErrorClass::Temporary,
+                    format!("ec2:{action} for {} timed out", self.instance_id),
+                );
+            }
+            SdkError::DispatchFailure(e) => {
+                return ProviderError::new(
+                    ErrorClass::Temporary,
+                    format!(
+                        "ec2:{action} for {} could not be sent ({:?}); check the network or AWS_ENDPOINT_URL",
+                        self.instance_id,
+                        e.as_connector_error().map(|c| c.to_string())
+                    ),
+                );
+            }
+            _ => {}
+        }
+        let code = err.code().unwrap_or("Unknown").to_owned();
+        let detail = err.message().unwrap_or("no message").to_owned();
+        let id = &self.instance_id;
+        let (class, message) = match code.as_str() {
+            "InvalidInstanceID.NotFound" => (
+                ErrorClass::NotFound,
+                format!(
+                    "the instance {id} does not exist in this region; check VMConfig.InstanceId and VMConfig.Region"
+                ),
+            ),
+            "InvalidInstanceID.Malformed" => (
+                ErrorClass::InvalidInput,
+                format!("{id} is not a valid EC2 instance id"),
+            ),
+            "IncorrectInstanceState" => (
+                ErrorClass::InvalidState,
+                format!("ec2:{action} refused for {id}: {detail}"),
+            ),
+            "UnauthorizedOperation" => (
+                ErrorClass::PermissionDenied,
+                format!(
+                    "the credentials may not call ec2:{action} on {id}; grant ec2:{action} (ephflow needs ec2:DescribeInstanceStatus, ec2:StartInstances and ec2:StopInstances)"
+                ),
+            ),
+            "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" => (
+                ErrorClass::PermissionDenied,
+                format!(
+                    "AWS rejected the credentials for ec2:{action} on {id}; check the <Name>_AccessKey/_SecretKey secrets"
+                ),
+            ),
+            "RequestLimitExceeded" | "Throttling" => (
+                ErrorClass::RateLimited,
+                format!("ec2:{action} for {id} was throttled"),
+            ),
+            "InsufficientInstanceCapacity" => (
+                ErrorClass::Temporary,
+                format!("AWS has no capacity to start {id} right now: {detail}"),
+            ),
+            "InternalError" | "Unavailable" | "ServiceUnavailable" | "InternalFailure" => (
+                ErrorClass::Temporary,
+                format!("ec2:{action} for {id} failed on AWS's side: {detail}"),
+            ),
+            "UnsupportedOperation" => (
+                ErrorClass::Unsupported,
+                format!("ec2:{action} is not supported for {id}: {detail}"),
+            ),
+            _ => {
+                let class = match &err {
+                    SdkError::ResponseError(_) => ErrorClass::Temporary,
+                    SdkError::ServiceError(s) if s.raw().status().is_server_error() => {
+                        ErrorClass::Temporary
+                    }
+                    _ => ErrorClass::InvalidInput,
+                };
+                (class, format!("ec2:{action} for {id} failed: {detail}"))
+            }
+        };
+        ProviderError::new(class, message).with_code(code)
+    }
+
+    /// Sends a dry run; AWS answers `DryRunOperation` when the call would be allowed.
+    fn dry_run_verdict<E: ProvideErrorMetadata + std::error::Error + 'static>(
+        &self,
+        action: &str,
+        result: Result<(), SdkError<E>>,
+    ) -> Result<(), ProviderError> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if e.code() == Some("DryRunOperation") => Ok(()),
+            Err(e) => Err(self.classify(action, e)),
+        }
+    }
+}
+
+fn check(s: Option<&SummaryStatus>) -> CheckStatus {
+    match s {
+        Some(SummaryStatus::Ok) => CheckStatus::Ok,
+        Some(SummaryStatus::Impaired) => CheckStatus::Impaired,
+        Some(SummaryStatus::InsufficientData) => CheckStatus::InsufficientData,
+        Some(SummaryStatus::Initializing) => CheckStatus::Initializing,
+        _ => CheckStatus::NotApplicable,
+    }
+}
+
+#[async_trait::async_trait]
+impl VmProvider for Ec2Provider {
+    fn vm_id(&self) -> &str {
+        &self.instance_id
+    }
+
+    async fn describe(&self) -> Result<VmStatus, ProviderError> {
+        let out = self
+            .client
+            .describe_instance_status()
+            .instance_ids(&self.instance_id)
+            .include_all_instances(true)
+            .send()
+            .await
+            .map_err(|e| self.classify("DescribeInstanceStatus", e))?;
+        let Some(s) = out.instance_statuses().first() else {
+            return Err(ProviderError::new(
+                ErrorClass::NotFound,
+                format!(
+                    "the instance {} does not exist in this region; check VMConfig.InstanceId and VMConfig.Region",
+                    self.instance_id
+                ),
+            )
+            .with_code("InvalidInstanceID.NotFound"));
+        };
+        let state = match s.instance_state().and_then(|st| st.name()) {
+            Some(InstanceStateName::Pending) => VmState::Pending,
+            Some(InstanceStateName::Running) => VmState::Running,
+            Some(InstanceStateName::Stopping) => VmState::Stopping,
+            Some(InstanceStateName::Stopped) => VmState::Stopped,
+            Some(InstanceStateName::ShuttingDown) => VmState::ShuttingDown,
+            Some(InstanceStateName::Terminated) => VmState::Terminated,
+            other => {
+                return Err(ProviderError::new(
+                    ErrorClass::Temporary,
+                    format!(
+                        "the instance {} reports an unknown state {other:?}",
+                        self.instance_id
+                    ),
+                ));
+            }
+        };
+        Ok(VmStatus {
+            state,
+            instance_check: check(s.instance_status().and_then(|x| x.status())),
+            system_check: check(s.system_status().and_then(|x| x.status())),
+        })
+    }
+
+    async fn start(&self) -> Result<(), ProviderError> {
+        self.client
+            .start_instances()
+            .instance_ids(&self.instance_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.classify("StartInstances", e))
+    }
+
+    async fn stop(&self) -> Result<(), ProviderError> {
+        self.client
+            .stop_instances()
+            .instance_ids(&self.instance_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.classify("StopInstances", e))
+    }
+
+    async fn preflight(&self) -> Result<(), ProviderError> {
+        let id = &self.instance_id;
+        let describe = self
+            .client
+            .describe_instance_status()
+            .instance_ids(id)
+            .include_all_instances(true)
+            .dry_run(true)
+            .send()
+            .await
+            .map(|_| ());
+        self.dry_run_verdict("DescribeInstanceStatus", describe)?;
+        let start = self
+            .client
+            .start_instances()
+            .instance_ids(id)
+            .dry_run(true)
+            .send()
+            .await
+            .map(|_| ());
+        self.dry_run_verdict("StartInstances", start)?;
+        let stop = self
+            .client
+            .stop_instances()
+            .instance_ids(id)
+            .dry_run(true)
+            .send()
+            .await
+            .map(|_| ());
+        self.dry_run_verdict("StopInstances", stop)
+    }
+}

@@ -1,0 +1,253 @@
+//! Test kit (feature `testkit`): a moto server on a free loopback port, a scripted fake EC2
+//! endpoint for the failures moto cannot produce, and a ready-made build context.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ephflow_core::provider::{BuildContext, Secret, StaticSecrets};
+use ephflow_core::schema::model::VmConfig;
+
+/// Reports a missing prerequisite: fails under CI, skips loudly elsewhere.
+pub fn missing(what: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{what} is missing, and CI=true: this test must not be skipped");
+    }
+    eprintln!("\n!!! SKIPPED: {what} is missing (this would fail under CI=true) !!!\n");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A moto server, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Moto {
+    /// Starts `moto_server` (pip install 'moto[server]') on a free port.
+    pub fn start() -> Option<Moto> {
+        let port = free_port();
+        let child = match Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(_) => {
+                missing("moto_server (python3 -m pip install 'moto[server]')");
+                return None;
+            }
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not start on {url}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(Moto { child, url })
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A VMConfig for `instance` in us-east-1, named `TESTVM`.
+pub fn context(instance: &str) -> BuildContext {
+    let config: VmConfig = serde_json::from_value(serde_json::json!({
+        "Name": "TESTVM", "Provider": "AWS", "InstanceId": instance, "Region": "us-east-1"
+    }))
+    .unwrap();
+    BuildContext {
+        config,
+        secrets: Arc::new(StaticSecrets(vec![
+            ("TESTVM_AccessKey".into(), Secret::new("AKIAFAKEACCESSKEY")),
+            (
+                "TESTVM_SecretKey".into(),
+                Secret::new("fake-secret-key-never-printed"),
+            ),
+        ])),
+    }
+}
+
+/// One scripted answer of the fake EC2 endpoint.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// An EC2 XML error with this HTTP status and code.
+    Error(u16, &'static str),
+    /// A success body for the action asked.
+    Ok,
+    /// Never answer.
+    Hang,
+}
+
+/// A fake EC2 endpoint: answers each request with the next scripted answer for its Action
+/// (then `Ok` once the script runs out), with the instance in `state`.
+pub struct FakeEc2 {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Actions received, in order.
+    pub seen: Arc<Mutex<Vec<String>>>,
+}
+
+fn status_body(instance: &str, state: &str) -> String {
+    let code = match state {
+        "pending" => 0,
+        "running" => 16,
+        "stopping" => 64,
+        _ => 80,
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<DescribeInstanceStatusResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r1</requestId><instanceStatusSet><item><instanceId>{instance}</instanceId><availabilityZone>us-east-1a</availabilityZone><instanceState><code>{code}</code><name>{state}</name></instanceState><systemStatus><status>not-applicable</status></systemStatus><instanceStatus><status>not-applicable</status></instanceStatus></item></instanceStatusSet></DescribeInstanceStatusResponse>"#
+    )
+}
+
+fn change_body(action: &str, instance: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<{action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r2</requestId><instancesSet><item><instanceId>{instance}</instanceId><currentState><code>0</code><name>pending</name></currentState><previousState><code>80</code><name>stopped</name></previousState></item></instancesSet></{action}Response>"#
+    )
+}
+
+impl FakeEc2 {
+    /// Serves `script` (action → answers in order) for `instance` in `state`.
+    pub fn start(instance: &str, state: &str, script: Vec<(&'static str, Answer)>) -> FakeEc2 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let script = Arc::new(Mutex::new(script));
+        let (instance, state) = (instance.to_owned(), state.to_owned());
+        let seen_by_server = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (script, seen, instance, state) = (
+                    script.clone(),
+                    seen_by_server.clone(),
+                    instance.clone(),
+                    state.clone(),
+                );
+                std::thread::spawn(move || serve(stream, &script, &seen, &instance, &state));
+            }
+        });
+        FakeEc2 { url, seen }
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    script: &Mutex<Vec<(&'static str, Answer)>>,
+    seen: &Mutex<Vec<String>>,
+    instance: &str,
+    state: &str,
+) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    loop {
+        let mut length = 0usize;
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header == "\r\n" {
+                break;
+            }
+            if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body = String::from_utf8_lossy(&body).into_owned();
+        let action = body
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("Action="))
+            .unwrap_or("")
+            .to_owned();
+        seen.lock().unwrap().push(action.clone());
+        let answer = {
+            let mut s = script.lock().unwrap();
+            match s.iter().position(|(a, _)| *a == action) {
+                Some(i) => s.remove(i).1,
+                None => Answer::Ok,
+            }
+        };
+        let (status, xml) = match answer {
+            Answer::Hang => {
+                std::thread::sleep(Duration::from_secs(3600));
+                return;
+            }
+            Answer::Ok if action == "DescribeInstanceStatus" => (200, status_body(instance, state)),
+            Answer::Ok => (200, change_body(&action, instance)),
+            Answer::Error(status, code) => (
+                status,
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>{code}</Code><Message>scripted {code}</Message></Error></Errors><RequestID>r3</RequestID></Response>"#
+                ),
+            ),
+        };
+        let reply = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: text/xml;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{xml}",
+            xml.len()
+        );
+        if stream.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Creates an instance on the moto server at `url` and stops it; returns its id.
+pub async fn moto_stopped_instance(url: &str) -> String {
+    use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_ec2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("x", "y", None, None, "test"))
+        .endpoint_url(url)
+        .build();
+    let client = aws_sdk_ec2::Client::from_conf(config);
+    let out = client
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .expect("moto runs instances");
+    let id = out.instances()[0]
+        .instance_id()
+        .expect("instances have ids")
+        .to_owned();
+    client
+        .stop_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("moto stops instances");
+    id
+}

@@ -1,0 +1,321 @@
+//! `ephflow vm`: drive the workflow's VM by hand or from a CI step.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use ephflow::core::lifecycle::{
+    Event, Lifecycle, LifecycleError, Observer, Outcome, Phase, ReadinessPolicy,
+};
+use ephflow::core::provider::{BuildContext, EnvSecrets, ErrorClass, VmProvider, VmStatus};
+use ephflow::exit::Exit;
+use ephflow::schema::model::VmConfig;
+use serde_json::json;
+
+/// Show, start, wait for or stop the VM a workflow's VMConfig describes.
+///
+/// Credentials: `<Name>_AccessKey` / `<Name>_SecretKey` (Name from VMConfig), else the
+/// provider's standard chain (AWS: environment, profile, web identity, instance metadata).
+/// Endpoint override for EC2-compatible clouds and tests: `AWS_ENDPOINT_URL_EC2`.
+/// Exit codes: 0 done, 1 invalid workflow or configuration, 3 cloud failure, 4 timeout.
+#[derive(Debug, Args)]
+pub struct VmArgs {
+    #[command(subcommand)]
+    action: VmAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum VmAction {
+    /// Print the VM's state and health checks.
+    Status(Common),
+    /// Start the VM (nothing to do if it runs or is booting); --wait also waits until ready.
+    Start {
+        #[command(flatten)]
+        common: Common,
+        /// Wait until the VM is ready, as `vm poll` does.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Wait until the VM is ready for VM actions: running and health checks ok.
+    Poll(Common),
+    /// Stop the VM (nothing to do if it is stopped or stopping).
+    Stop(Common),
+    /// Check, without changing anything, that the credentials may describe, start and stop
+    /// the VM.
+    Preflight(Common),
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// The workflow whose VMConfig describes the VM.
+    #[arg(long, short, value_name = "FILE")]
+    workflow: PathBuf,
+    /// Seconds to wait for the VM to run and pass its checks (overrides
+    /// VMConfig.StatusTimeout; default 300).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Human,
+    Json,
+}
+
+/// Reports progress: a spinner on a terminal, plain lines otherwise; notices for GitHub
+/// Actions when running there.
+struct Progress {
+    spinner: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let spinner = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress { spinner }
+    }
+
+    fn done(&self) {
+        if let Some(s) = &self.spinner {
+            s.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn event(&self, event: &Event) {
+        let line = match event {
+            Event::Phase { phase, at, state } => format!(
+                "[{:>6.1}s] {phase}{}",
+                at.as_secs_f64(),
+                state.map(|s| format!(" (VM {s})")).unwrap_or_default()
+            ),
+            Event::Retrying { message, after } => {
+                format!("retrying in {:.1}s: {message}", after.as_secs_f64())
+            }
+        };
+        match &self.spinner {
+            Some(s) => s.set_message(line),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+fn in_github_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// Appends the phase timings to the GitHub step summary, when there is one.
+fn step_summary(what: &str, vm: &str, outcome: Result<&Outcome, &LifecycleError>) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return;
+    };
+    let mut text = format!("### ephflow vm {what}: `{vm}`\n\n| phase | seconds |\n|---|---|\n");
+    let timings = match outcome {
+        Ok(o) => o.timings.clone(),
+        Err(LifecycleError::Timeout { timings, .. }) => timings.clone(),
+        Err(_) => Vec::new(),
+    };
+    for (phase, d) in timings {
+        text.push_str(&format!("| {phase} | {:.1} |\n", d.as_secs_f64()));
+    }
+    match outcome {
+        Ok(o) => text.push_str(&format!("\nResult: VM {}.\n\n", o.status.state)),
+        Err(e) => text.push_str(&format!("\nFailed: {e}\n\n")),
+    }
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+    {
+        let _ = f.write_all(text.as_bytes());
+    }
+}
+
+fn policy(config: &VmConfig, timeout: Option<u64>) -> ReadinessPolicy {
+    let defaults = ReadinessPolicy::default();
+    ReadinessPolicy {
+        wait_for_status_checks: config.wait_for_status_checks.unwrap_or(false),
+        status_timeout: timeout
+            .or(config.status_timeout)
+            .map_or(defaults.status_timeout, Duration::from_secs),
+        runner_timeout: config
+            .runner_timeout
+            .map_or(defaults.runner_timeout, Duration::from_secs),
+        ..defaults
+    }
+}
+
+fn exit_for(class: ErrorClass) -> Exit {
+    match class {
+        ErrorClass::InvalidInput => Exit::InvalidInput,
+        ErrorClass::Timeout => Exit::Timeout,
+        _ => Exit::CloudFailure,
+    }
+}
+
+fn status_json(status: &VmStatus) -> serde_json::Value {
+    json!({
+        "state": status.state.name(),
+        "instance_check": status.instance_check.name(),
+        "system_check": status.system_check.name(),
+    })
+}
+
+pub fn run(args: VmArgs) -> Exit {
+    let (what, common, wait) = match &args.action {
+        VmAction::Status(c) => ("status", c, false),
+        VmAction::Start { common, wait } => ("start", common, *wait),
+        VmAction::Poll(c) => ("poll", c, false),
+        VmAction::Stop(c) => ("stop", c, false),
+        VmAction::Preflight(c) => ("preflight", c, false),
+    };
+    let (_, workflow) = match super::load_valid(&common.workflow, true, "nothing done") {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
+    };
+    let Some(config) = workflow.vm_config.clone() else {
+        eprintln!(
+            "error: {} has no VMConfig: there is no VM to {what}; add one (see `ephflow schema`)",
+            common.workflow.display()
+        );
+        return Exit::InvalidInput;
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return super::internal(e),
+    };
+    runtime.block_on(async {
+        let ctx = BuildContext {
+            config: config.clone(),
+            secrets: Arc::new(EnvSecrets),
+        };
+        let provider: Box<dyn VmProvider> = match ephflow::core::registry::build(ctx).await {
+            Ok(p) => p,
+            Err(e) => {
+                report_failure(what, &config.name, &e.to_string());
+                return exit_for(e.class);
+            }
+        };
+        let vm = provider.vm_id().to_owned();
+        let progress = Progress::new();
+        let engine = Lifecycle::new(provider.as_ref(), policy(&config, common.timeout), &progress);
+        let result: Result<Option<Outcome>, LifecycleError> = match what {
+            "status" => engine.status().await.map(|status| {
+                Some(Outcome {
+                    status,
+                    requested: false,
+                    timings: Vec::new(),
+                })
+            }),
+            "start" if wait => engine.start_and_wait().await.map(Some),
+            "start" => engine.start().await.map(Some),
+            "poll" => engine.wait_ready().await.map(Some),
+            "stop" => engine.stop().await.map(Some),
+            _ => provider
+                .preflight()
+                .await
+                .map(|()| None)
+                .map_err(|source| LifecycleError::Provider {
+                    vm: vm.clone(),
+                    source,
+                }),
+        };
+        progress.done();
+        match result {
+            Ok(outcome) => {
+                if let Some(o) = &outcome {
+                    step_summary(what, &vm, Ok(o));
+                }
+                print_success(what, &vm, outcome.as_ref(), common.format);
+                Exit::Success
+            }
+            Err(e) => {
+                step_summary(what, &vm, Err(&e));
+                if common.format == OutputFormat::Json {
+                    println!(
+                        "{}",
+                        json!({"vm": vm, "action": what, "ok": false, "class": e.class().name(), "error": e.to_string()})
+                    );
+                }
+                report_failure(what, &vm, &e.to_string());
+                exit_for(e.class())
+            }
+        }
+    })
+}
+
+fn report_failure(what: &str, vm: &str, message: &str) {
+    eprintln!("error: vm {what} failed for {vm}: {message}");
+    if in_github_actions() {
+        println!(
+            "::error title=ephflow vm {what}::{}",
+            message.replace('\n', " ")
+        );
+    }
+}
+
+fn print_success(what: &str, vm: &str, outcome: Option<&Outcome>, format: OutputFormat) {
+    let Some(o) = outcome else {
+        match format {
+            OutputFormat::Json => println!("{}", json!({"vm": vm, "action": what, "ok": true})),
+            OutputFormat::Human => {
+                println!("{vm}: the credentials may describe, start and stop it")
+            }
+        }
+        return;
+    };
+    match format {
+        OutputFormat::Json => {
+            let timings: Vec<_> = o
+                .timings
+                .iter()
+                .map(|(p, d)| json!({"phase": p.name(), "seconds": d.as_secs_f64()}))
+                .collect();
+            println!(
+                "{}",
+                json!({"vm": vm, "action": what, "ok": true, "requested": o.requested,
+                       "status": status_json(&o.status), "timings": timings})
+            );
+        }
+        OutputFormat::Human => {
+            let s = &o.status;
+            let done = match (what, o.requested, o.timings.last().map(|t| t.0)) {
+                ("start", true, Some(Phase::Ready)) => "started and ready",
+                ("start", true, _) => "start requested",
+                ("start", false, Some(Phase::Ready)) => {
+                    "ready (it was already starting or running)"
+                }
+                ("start", false, _) => "already starting or running: nothing to do",
+                ("stop", true, _) => "stop requested",
+                ("stop", false, _) => "already stopping or stopped: nothing to do",
+                ("poll", _, _) => "ready",
+                _ => "status",
+            };
+            println!(
+                "{vm}: {done} (VM {}, instance check {}, system check {})",
+                s.state,
+                s.instance_check.name(),
+                s.system_check.name()
+            );
+        }
+    }
+    if in_github_actions() {
+        println!(
+            "::notice title=ephflow vm {what}::{vm} is {}",
+            o.status.state
+        );
+    }
+}

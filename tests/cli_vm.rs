@@ -1,0 +1,149 @@
+//! `ephflow vm` against a moto server: an instance driven from stopped to running to stopped
+//! with the documented credential variables and an endpoint override.
+
+mod support;
+
+use assert_cmd::Command;
+use ephflow_aws::testkit::{Moto, moto_stopped_instance};
+use predicates::prelude::*;
+use serde_json::Value;
+
+const ACCESS: &str = "AKIAEPHFLOWTESTKEY01";
+const SECRET: &str = "ephflow/never-print-this-secret-value";
+
+fn workflow_for(dir: &std::path::Path, instance: &str) -> std::path::PathBuf {
+    let mut doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(support::root().join("examples/ml-pipeline.json")).unwrap(),
+    )
+    .unwrap();
+    doc["VMConfig"]["InstanceId"] = instance.into();
+    doc["VMConfig"]["Region"] = "us-east-1".into();
+    let path = dir.join("workflow.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+fn vm(moto: &Moto, args: &[&str], workflow: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("ephflow").unwrap();
+    cmd.arg("vm")
+        .args(args)
+        .arg("--workflow")
+        .arg(workflow)
+        .env("AWS_ENDPOINT_URL_EC2", &moto.url)
+        .env("TRAINER_AccessKey", ACCESS)
+        .env("TRAINER_SecretKey", SECRET)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY");
+    cmd
+}
+
+fn no_secrets(out: &std::process::Output) {
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !all.contains(SECRET) && !all.contains(ACCESS),
+        "a secret leaked: {all}"
+    );
+}
+
+#[test]
+fn drives_an_instance_from_stopped_to_running_and_back() {
+    let Some(moto) = Moto::start() else { return };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let id = runtime.block_on(moto_stopped_instance(&moto.url));
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), &id);
+
+    let out = vm(&moto, &["status"], &wf).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("VM stopped"));
+    no_secrets(&out);
+
+    let out = vm(&moto, &["preflight"], &wf).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    let out = vm(&moto, &["start", "--format", "json"], &wf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["requested"], true);
+    assert_eq!(v["vm"], id.as_str());
+    no_secrets(&out);
+
+    let summary = dir.path().join("summary.md");
+    let out = vm(&moto, &["poll", "--timeout", "60"], &wf)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(": ready (VM running, instance check ok, system check ok)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("::notice title=ephflow vm poll::"),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.contains("| ready |") || md.contains("| describing |"),
+        "{md}"
+    );
+    no_secrets(&out);
+
+    vm(&moto, &["stop"], &wf)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("stop requested"));
+    vm(&moto, &["stop"], &wf)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("nothing to do"));
+}
+
+#[test]
+fn an_unknown_instance_is_a_cloud_failure_naming_it() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), "i-0aaaaaaaaaaaaaaaa");
+    let out = vm(&moto, &["start"], &wf).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("i-0aaaaaaaaaaaaaaaa"), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    no_secrets(&out);
+    let out = vm(&moto, &["status"], &wf)
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("::error title=ephflow vm status::"));
+}
+
+#[test]
+fn a_workflow_without_vmconfig_is_invalid_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(support::root().join("examples/ml-pipeline.json")).unwrap(),
+    )
+    .unwrap();
+    doc.as_object_mut().unwrap().shift_remove("VMConfig");
+    for a in doc["ActionList"].as_object_mut().unwrap().values_mut() {
+        a.as_object_mut().unwrap().shift_remove("RequiresVM");
+    }
+    let path = dir.path().join("w.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    Command::cargo_bin("ephflow")
+        .unwrap()
+        .args(["vm", "status", "--workflow"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("has no VMConfig"));
+}
