@@ -57,9 +57,18 @@ fn drives_an_instance_from_stopped_to_running_and_back() {
     let dir = tempfile::tempdir().unwrap();
     let wf = workflow_for(dir.path(), &id);
 
-    let out = vm(&moto, &["status"], &wf).output().unwrap();
+    let out = vm(&moto, &["status"], &wf)
+        .env("EPHFLOW_LOG", "trace")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("VM stopped"));
+    // The log says where the credentials came from, at the most verbose level too, never
+    // what they are (the AWS signer logs the access key id at debug: it is capped).
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("NamedSecrets"),
+        "{out:?}"
+    );
     no_secrets(&out);
 
     let out = vm(&moto, &["preflight"], &wf).output().unwrap();

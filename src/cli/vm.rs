@@ -56,6 +56,10 @@ struct Common {
     /// VMConfig.StatusTimeout; default 300).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     timeout: Option<u64>,
+    /// Seconds to wait for the runner once the VM runs (overrides VMConfig.RunnerTimeout;
+    /// default 300).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    runner_timeout: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: OutputFormat,
@@ -141,15 +145,15 @@ fn step_summary(what: &str, vm: &str, outcome: Result<&Outcome, &LifecycleError>
     }
 }
 
-fn policy(config: &VmConfig, timeout: Option<u64>) -> ReadinessPolicy {
+fn policy(config: &VmConfig, timeout: Option<u64>, runner_timeout: Option<u64>) -> ReadinessPolicy {
     let defaults = ReadinessPolicy::default();
     ReadinessPolicy {
         wait_for_status_checks: config.wait_for_status_checks.unwrap_or(false),
         status_timeout: timeout
             .or(config.status_timeout)
             .map_or(defaults.status_timeout, Duration::from_secs),
-        runner_timeout: config
-            .runner_timeout
+        runner_timeout: runner_timeout
+            .or(config.runner_timeout)
             .map_or(defaults.runner_timeout, Duration::from_secs),
         ..defaults
     }
@@ -211,7 +215,7 @@ pub fn run(args: VmArgs) -> Exit {
         };
         let vm = provider.vm_id().to_owned();
         let progress = Progress::new();
-        let engine = Lifecycle::new(provider.as_ref(), policy(&config, common.timeout), &progress);
+        let engine = Lifecycle::new(provider.as_ref(), policy(&config, common.timeout, common.runner_timeout), &progress);
         let result: Result<Option<Outcome>, LifecycleError> = match what {
             "status" => engine.status().await.map(|status| {
                 Some(Outcome {
