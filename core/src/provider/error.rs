@@ -26,9 +26,13 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
-    /// Whether waiting and trying again can help.
+    /// Whether waiting and trying again can help (a request that timed out may well pass
+    /// the next time; the lifecycle engine bounds the attempts).
     pub fn is_retryable(self) -> bool {
-        matches!(self, ErrorClass::RateLimited | ErrorClass::Temporary)
+        matches!(
+            self,
+            ErrorClass::RateLimited | ErrorClass::Temporary | ErrorClass::Timeout
+        )
     }
 
     /// A short name for messages and JSON output.

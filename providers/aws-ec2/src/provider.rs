@@ -123,7 +123,7 @@ impl Ec2Provider {
         match &err {
             SdkError::TimeoutError(_) => {
                 return ProviderError::new(
-                    ErrorClass::Temporary,
+                    ErrorClass::Timeout,
                     format!("ec2:{action} for {} timed out", self.instance_id),
                 );
             }

@@ -142,6 +142,17 @@ async fn a_hanging_endpoint_times_out_and_stop_reports_it() {
         .stop()
         .await
         .unwrap_err();
-    assert_eq!(err.class(), ErrorClass::Temporary, "{err}");
+    assert_eq!(err.class(), ErrorClass::Timeout, "{err}");
     assert!(err.to_string().contains("timed out"), "{err}");
+    let stops = ec2
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|a| *a == "StopInstances")
+        .count();
+    assert_eq!(
+        stops, 2,
+        "a timed-out request is retried, within the attempt bound"
+    );
 }
