@@ -25,7 +25,7 @@ fn ms(d: Duration) -> String {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    ephflow::aws::register();
+    ephflow::register_plugins();
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

@@ -13,7 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     // Name every shipped plugin so its registration is linked (see ephflow::SHIPPED_PROVIDERS).
-    ephflow::aws::register();
+    ephflow::register_plugins();
     init_logging();
     let args = cli::Cli::parse();
     cli::run(args).into()

@@ -33,7 +33,10 @@ fn vm(moto: &Moto, args: &[&str], workflow: &std::path::Path) -> Command {
         .env("TRAINER_AccessKey", ACCESS)
         .env("TRAINER_SecretKey", SECRET)
         .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY");
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GH_PAT")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_API_URL");
     cmd
 }
 
@@ -155,4 +158,50 @@ fn a_workflow_without_vmconfig_is_invalid_input() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("has no VMConfig"));
+}
+
+#[test]
+fn poll_waits_for_the_runner_on_the_fake_github_api() {
+    let Some(moto) = Moto::start() else { return };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let id = runtime.block_on(moto_stopped_instance(&moto.url));
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), &id);
+    let gh = ephflow_github::testkit::FakeGitHub::start();
+    gh.runner_comes_online_after("gpu-trainer-1", 2);
+    let out = vm(&moto, &["start", "--wait", "--format", "json"], &wf)
+        .env("GITHUB_API_URL", &gh.url)
+        .env("GH_PAT", "ghp_fake_token_never_printed")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let phases: Vec<&str> = v["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["phase"].as_str().unwrap())
+        .collect();
+    assert!(phases.contains(&"waiting-for-runner"), "{phases:?}");
+    let looks: Vec<_> = gh
+        .seen()
+        .into_iter()
+        .filter(|s| {
+            s.path.contains(
+                "/repos/example-org/ml-pipeline-actions/actions/runners?name=gpu-trainer-1",
+            )
+        })
+        .collect();
+    assert_eq!(looks.len(), 3, "online on the third look: {looks:?}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("ghp_fake_token"));
+
+    // Without a token there is no runner check, and it says so.
+    let out = vm(&moto, &["poll"], &wf)
+        .env("GITHUB_API_URL", &gh.url)
+        .env_remove("GH_PAT")
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no check of runner \"gpu-trainer-1\""));
 }

@@ -37,10 +37,16 @@ fn committed_schemas_are_current() {
 }
 
 #[test]
-fn registry_holds_exactly_the_shipped_providers() {
+fn registry_holds_exactly_the_shipped_plugins() {
     support::link_plugins();
     let kinds = ephflow::core::registry::provider_kinds().unwrap();
     assert_eq!(kinds, ephflow::SHIPPED_PROVIDERS);
+    let backends: Vec<&str> = ephflow::core::registry::backends()
+        .unwrap()
+        .iter()
+        .map(|b| b.faas_type)
+        .collect();
+    assert_eq!(backends, ephflow::SHIPPED_BACKENDS);
 }
 
 fn walk<'a>(v: &'a Value, path: String, f: &mut impl FnMut(&str, &'a Value)) {

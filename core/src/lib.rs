@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod conditions;
 pub mod graph;
 pub mod inject;

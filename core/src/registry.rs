@@ -30,6 +30,69 @@ pub struct ProviderRegistration {
 
 inventory::collect!(ProviderRegistration);
 
+/// What an execution backend crate submits with `inventory::submit!`, keyed by the
+/// ComputeServers `FaaSType` it serves.
+#[derive(Clone, Copy)]
+pub struct BackendRegistration {
+    /// The FaaSType (for example `GitHubActions`).
+    pub faas_type: &'static str,
+    /// One line describing the backend.
+    pub description: &'static str,
+    /// Builds the backend for one ComputeServers entry of that type.
+    pub build: fn(crate::backend::BackendContext) -> crate::backend::BackendBuildFuture,
+}
+
+inventory::collect!(BackendRegistration);
+
+impl std::fmt::Debug for BackendRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackendRegistration")
+            .field("faas_type", &self.faas_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every linked backend, sorted by FaaSType, duplicates rejected.
+pub fn backends() -> Result<&'static [BackendRegistration], RegistryError> {
+    static SORTED: OnceLock<Result<Vec<BackendRegistration>, RegistryError>> = OnceLock::new();
+    SORTED
+        .get_or_init(|| {
+            let mut all: Vec<BackendRegistration> = inventory::iter::<BackendRegistration>
+                .into_iter()
+                .copied()
+                .collect();
+            all.sort_by_key(|r| r.faas_type);
+            match all.windows(2).find(|w| w[0].faas_type == w[1].faas_type) {
+                Some(w) => Err(RegistryError::DuplicateKind(w[0].faas_type)),
+                None => Ok(all),
+            }
+        })
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(Clone::clone)
+}
+
+/// Builds the backend for a ComputeServers entry.
+pub async fn build_backend(
+    ctx: crate::backend::BackendContext,
+) -> Result<Box<dyn crate::backend::ExecutionBackend>, ProviderError> {
+    let faas_type = ctx.server.faas_type.as_str();
+    let all = backends().map_err(|e| ProviderError::new(ErrorClass::Unsupported, e.to_string()))?;
+    match all.iter().find(|b| b.faas_type == faas_type) {
+        Some(b) => (b.build)(ctx).await,
+        None => Err(ProviderError::new(
+            ErrorClass::Unsupported,
+            format!(
+                "no execution backend for {faas_type} servers is linked; available: {}",
+                all.iter()
+                    .map(|b| b.faas_type)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
 impl std::fmt::Debug for ProviderRegistration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderRegistration")
@@ -53,8 +116,8 @@ impl ProviderRegistration {
 /// The registry could not be assembled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
-    /// Two linked crates registered the same provider kind.
-    #[error("two VM providers are registered as \"{0}\"; link only one of them")]
+    /// Two linked crates registered the same provider kind (or backend FaaSType).
+    #[error("two plugins are registered as \"{0}\"; link only one of them")]
     DuplicateKind(&'static str),
 }
 

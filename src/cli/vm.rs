@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
+use ephflow::core::backend::{BackendContext, BackendRunnerProbe, ExecutionBackend};
 use ephflow::core::lifecycle::{
     Event, Lifecycle, LifecycleError, Observer, Outcome, Phase, ReadinessPolicy,
 };
 use ephflow::core::provider::{BuildContext, EnvSecrets, ErrorClass, VmProvider, VmStatus};
 use ephflow::exit::Exit;
-use ephflow::schema::model::VmConfig;
+use ephflow::schema::model::{FaaSType, VmConfig};
 use serde_json::json;
 
 /// Show, start, wait for or stop the VM a workflow's VMConfig describes.
@@ -38,7 +39,10 @@ enum VmAction {
         #[arg(long)]
         wait: bool,
     },
-    /// Wait until the VM is ready for VM actions: running and health checks ok.
+    /// Wait until the VM is ready for VM actions: running, and its runner online (VMConfig
+    /// RunnerName, checked on the first GitHubActions server with `<Server>_PAT`, `GH_PAT` or
+    /// `GITHUB_TOKEN`; `GITHUB_API_URL` for GitHub Enterprise), or its health checks ok when
+    /// there is no runner check.
     Poll(Common),
     /// Stop the VM (nothing to do if it is stopped or stopping).
     Stop(Common),
@@ -214,8 +218,26 @@ pub fn run(args: VmArgs) -> Exit {
             }
         };
         let vm = provider.vm_id().to_owned();
+        // Readiness includes the runner check when the workflow names the runner and a
+        // GitHub token is available; otherwise it waits for the health checks.
+        let runner_backend = if what == "poll" || wait {
+            runner_backend(&workflow, &config).await
+        } else {
+            None
+        };
+        let probe = runner_backend
+            .as_ref()
+            .zip(config.runner_name.as_deref())
+            .map(|(b, name)| BackendRunnerProbe::new(b.as_ref(), name));
         let progress = Progress::new();
-        let engine = Lifecycle::new(provider.as_ref(), policy(&config, common.timeout, common.runner_timeout), &progress);
+        let mut engine = Lifecycle::new(
+            provider.as_ref(),
+            policy(&config, common.timeout, common.runner_timeout),
+            &progress,
+        );
+        if let Some(p) = &probe {
+            engine = engine.with_runner(p);
+        }
         let result: Result<Option<Outcome>, LifecycleError> = match what {
             "status" => engine.status().await.map(|status| {
                 Some(Outcome {
@@ -259,6 +281,33 @@ pub fn run(args: VmArgs) -> Exit {
             }
         }
     })
+}
+
+/// The backend of the first GitHubActions server, for the runner check, when VMConfig names
+/// a runner; says why when there is none.
+async fn runner_backend(
+    workflow: &ephflow::schema::model::Workflow,
+    config: &VmConfig,
+) -> Option<Box<dyn ExecutionBackend>> {
+    let runner = config.runner_name.as_ref()?;
+    let (name, server) = workflow
+        .compute_servers
+        .iter()
+        .find(|(_, s)| s.faas_type == FaaSType::GitHubActions)?;
+    let ctx = BackendContext {
+        server_name: name.clone(),
+        server: server.clone(),
+        secrets: Arc::new(EnvSecrets),
+    };
+    match ephflow::core::registry::build_backend(ctx).await {
+        Ok(b) => Some(b),
+        Err(e) => {
+            eprintln!(
+                "note: no check of runner \"{runner}\" ({e}); waiting for the VM's health checks instead"
+            );
+            None
+        }
+    }
 }
 
 fn report_failure(what: &str, vm: &str, message: &str) {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// Links the shipped plugins into this test crate (see `ephflow::SHIPPED_PROVIDERS`).
 pub fn link_plugins() {
-    ephflow::aws::register();
+    ephflow::register_plugins();
 }
 
 /// The repository root.

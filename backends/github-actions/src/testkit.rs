@@ -1,0 +1,317 @@
+//! Test kit (feature `testkit`): an in-process fake of the GitHub REST API parts ephflow uses
+//! (self-hosted runners, workflow dispatch, repository contents), on a loopback port.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+/// A registered runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeRunner {
+    /// Its name.
+    pub name: String,
+    /// `online` or `offline`.
+    pub status: String,
+    /// Whether it runs a job.
+    pub busy: bool,
+}
+
+/// A request the fake received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// The `Authorization` header.
+    pub authorization: String,
+    /// The body.
+    pub body: String,
+}
+
+/// A scripted answer: status and extra headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scripted {
+    /// HTTP status.
+    pub status: u16,
+    /// Extra headers (`x-ratelimit-reset`, `retry-after`, ...).
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    runners: Vec<FakeRunner>,
+    /// (runner, polls left before it comes online).
+    comes_online: Option<(String, usize)>,
+    ignore_name_filter: bool,
+    answers: VecDeque<(String, Scripted)>,
+    contents: HashMap<(String, String), Vec<u8>>,
+    seen: Vec<Seen>,
+}
+
+/// The fake API. Cheap to clone; the server stops with the process.
+#[derive(Clone)]
+pub struct FakeGitHub {
+    /// `http://127.0.0.1:PORT` (use as `GITHUB_API_URL`).
+    pub url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeGitHub {
+    /// Starts a fake with no runners and no files.
+    pub fn start() -> FakeGitHub {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("bound"));
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let state = shared.clone();
+                std::thread::spawn(move || serve(stream, &state));
+            }
+        });
+        FakeGitHub { url, state }
+    }
+
+    /// Registers a runner.
+    pub fn add_runner(&self, name: &str, status: &str, busy: bool) {
+        self.state
+            .lock()
+            .expect("not poisoned")
+            .runners
+            .push(FakeRunner {
+                name: name.to_owned(),
+                status: status.to_owned(),
+                busy,
+            });
+    }
+
+    /// The runner `name` registers offline and reports online after `polls` list requests.
+    pub fn runner_comes_online_after(&self, name: &str, polls: usize) {
+        self.add_runner(name, "offline", false);
+        self.state.lock().expect("not poisoned").comes_online = Some((name.to_owned(), polls));
+    }
+
+    /// Answers runner lists with every runner, as an API without the name filter does (forces
+    /// pagination).
+    pub fn ignore_name_filter(&self) {
+        self.state.lock().expect("not poisoned").ignore_name_filter = true;
+    }
+
+    /// The next request whose path contains `path_part` gets `status` and `headers`.
+    pub fn answer_next(&self, path_part: &str, status: u16, headers: &[(&str, &str)]) {
+        self.state.lock().expect("not poisoned").answers.push_back((
+            path_part.to_owned(),
+            Scripted {
+                status,
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            },
+        ));
+    }
+
+    /// Puts a file in the repository at `git_ref`.
+    pub fn add_file(&self, path: &str, git_ref: &str, content: &[u8]) {
+        self.state
+            .lock()
+            .expect("not poisoned")
+            .contents
+            .insert((path.to_owned(), git_ref.to_owned()), content.to_vec());
+    }
+
+    /// Every request received, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.lock().expect("not poisoned").seen.clone()
+    }
+}
+
+fn query(path: &str) -> HashMap<String, String> {
+    path.split_once('?')
+        .map(|(_, q)| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn encode_base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn respond(state: &Mutex<State>, method: &str, path: &str) -> (u16, Vec<(String, String)>, String) {
+    let mut st = state.lock().expect("not poisoned");
+    if let Some(i) = st
+        .answers
+        .iter()
+        .position(|(p, _)| path.contains(p.as_str()))
+    {
+        let (_, a) = st.answers.remove(i).expect("found");
+        if !(200..300).contains(&a.status) {
+            let body = format!(r#"{{"message":"scripted {}"}}"#, a.status);
+            return (a.status, a.headers, body);
+        }
+    }
+    let q = query(path);
+    let route = path.split('?').next().unwrap_or("");
+    if method == "GET" && route.ends_with("/actions/runners") {
+        if let Some((name, left)) = st.comes_online.clone() {
+            if left == 0 {
+                if let Some(r) = st.runners.iter_mut().find(|r| r.name == name) {
+                    r.status = "online".into();
+                }
+            } else {
+                st.comes_online = Some((name, left - 1));
+            }
+        }
+        let filtered: Vec<&FakeRunner> = st
+            .runners
+            .iter()
+            .filter(|r| st.ignore_name_filter || q.get("name").is_none_or(|n| *n == r.name))
+            .collect();
+        let per_page: usize = q
+            .get("per_page")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(30)
+            .min(100);
+        let page: usize = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1);
+        let items: Vec<String> = filtered
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .enumerate()
+            .map(|(i, r)| {
+                format!(
+                    r#"{{"id":{i},"name":"{}","os":"linux","status":"{}","busy":{},"labels":[]}}"#,
+                    r.name, r.status, r.busy
+                )
+            })
+            .collect();
+        let body = format!(
+            r#"{{"total_count":{},"runners":[{}]}}"#,
+            filtered.len(),
+            items.join(",")
+        );
+        return (200, Vec::new(), body);
+    }
+    if method == "POST" && route.ends_with("/dispatches") {
+        return (204, Vec::new(), String::new());
+    }
+    if method == "GET" && route.contains("/contents/") {
+        let file = route
+            .split_once("/contents/")
+            .map(|(_, f)| percent_decode(f))
+            .unwrap_or_default();
+        let git_ref = q.get("ref").cloned().unwrap_or_else(|| "main".into());
+        return match st.contents.get(&(file.clone(), git_ref)) {
+            Some(c) => (
+                200,
+                Vec::new(),
+                format!(
+                    r#"{{"type":"file","path":"{file}","encoding":"base64","content":"{}"}}"#,
+                    encode_base64(c)
+                ),
+            ),
+            None => (404, Vec::new(), r#"{"message":"Not Found"}"#.into()),
+        };
+    }
+    (404, Vec::new(), r#"{"message":"Not Found"}"#.into())
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>) {
+    let Ok(clone) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(clone);
+    let mut stream = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_owned();
+        let path = parts.next().unwrap_or("").to_owned();
+        let (mut length, mut authorization) = (0usize, String::new());
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header == "\r\n" {
+                break;
+            }
+            let lower = header.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            if lower.starts_with("authorization:") {
+                authorization = header["authorization:".len()..].trim().to_owned();
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body = String::from_utf8_lossy(&body).into_owned();
+        state.lock().expect("not poisoned").seen.push(Seen {
+            method: method.clone(),
+            path: path.clone(),
+            authorization,
+            body,
+        });
+        let (status, headers, text) = respond(state, &method, &path);
+        let mut reply = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            text.len()
+        );
+        for (k, v) in headers {
+            reply.push_str(&format!("{k}: {v}\r\n"));
+        }
+        reply.push_str("\r\n");
+        reply.push_str(&text);
+        if stream.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
