@@ -26,6 +26,9 @@ pub struct ProviderRegistration {
     pub config_schema: fn(&mut SchemaGenerator) -> Schema,
     /// Builds the provider for a VMConfig whose `Provider` is `kind`.
     pub build: fn(BuildContext) -> BuildFuture,
+    /// A CI step that stops the VM, run by hosted runners when a VM job fails or is cancelled
+    /// (`None`: the provider has no such step).
+    pub ci_stop_step: fn(&ephflow_schema::model::VmConfig) -> Option<crate::provider::CiStep>,
 }
 
 inventory::collect!(ProviderRegistration);
@@ -185,6 +188,7 @@ mod tests {
             build: |_| {
                 Box::pin(async { Err(ProviderError::new(ErrorClass::Unsupported, "test record")) })
             },
+            ci_stop_step: |_| None,
         }
     }
 

@@ -21,6 +21,7 @@ inventory::submit! {
                 "schema-only test provider",
             ))
         }),
+        ci_stop_step: |_| None,
     }
 }
 

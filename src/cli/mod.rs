@@ -2,6 +2,7 @@
 
 mod augment;
 mod graph;
+mod register;
 mod report;
 mod schema;
 mod validate;
@@ -40,6 +41,8 @@ enum Command {
     Augment(augment::AugmentArgs),
     Graph(graph::GraphArgs),
     Vm(vm::VmArgs),
+    Register(register::RegisterArgs),
+    Invoke(register::InvokeArgs),
     Schema(schema::SchemaArgs),
 }
 
@@ -50,6 +53,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Augment(args) => augment::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Vm(args) => vm::run(args),
+        Command::Register(args) => register::register(args),
+        Command::Invoke(args) => register::invoke(args),
         Command::Schema(args) => schema::run(args),
     }
 }

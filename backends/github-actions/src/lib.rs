@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+pub mod render;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

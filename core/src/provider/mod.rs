@@ -141,3 +141,24 @@ impl fmt::Debug for BuildContext {
 /// A provider being built (building may load credentials asynchronously).
 pub type BuildFuture =
     Pin<Box<dyn Future<Output = Result<Box<dyn VmProvider>, ProviderError>> + Send>>;
+
+/// A value of a CI step's environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CiValue {
+    /// A repository secret, by name (rendered as `${{ secrets.NAME }}`).
+    Secret(String),
+    /// A literal, taken from the workflow (never placed inside `run:`).
+    Literal(String),
+}
+
+/// A CI step, rendered by an execution backend: a fixed command that reads everything it
+/// needs from its environment, so no workflow-derived text lands in a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CiStep {
+    /// What the step is called.
+    pub name: String,
+    /// Its environment.
+    pub env: Vec<(String, CiValue)>,
+    /// The command (fixed text from the provider, not from the workflow).
+    pub run: String,
+}

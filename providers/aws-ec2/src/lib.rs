@@ -28,7 +28,38 @@ inventory::submit! {
             let provider = Ec2Provider::build(ctx).await?;
             Ok(Box::new(provider) as Box<dyn ephflow_core::provider::VmProvider>)
         }),
+        ci_stop_step,
     }
+}
+
+/// The failure-teardown step: the AWS CLI preinstalled on GitHub-hosted runners stops the
+/// instance, with the `<Name>_*` secrets as the standard AWS variables.
+fn ci_stop_step(
+    config: &ephflow_core::schema::model::VmConfig,
+) -> Option<ephflow_core::provider::CiStep> {
+    use ephflow_core::provider::{CiStep, CiValue};
+    Some(CiStep {
+        name: "Stop the VM".into(),
+        env: vec![
+            (
+                "AWS_ACCESS_KEY_ID".into(),
+                CiValue::Secret(format!("{}_AccessKey", config.name)),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY".into(),
+                CiValue::Secret(format!("{}_SecretKey", config.name)),
+            ),
+            (
+                "AWS_DEFAULT_REGION".into(),
+                CiValue::Literal(config.region.clone()?),
+            ),
+            (
+                "EPHFLOW_INSTANCE_ID".into(),
+                CiValue::Literal(config.instance_id.clone()?),
+            ),
+        ],
+        run: "aws ec2 stop-instances --instance-ids \"$EPHFLOW_INSTANCE_ID\"".into(),
+    })
 }
 
 /// Links this crate: call it (or `use ephflow_aws as _;`) from a binary that should offer the

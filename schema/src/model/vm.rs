@@ -47,6 +47,15 @@ pub struct VmConfig {
     #[schemars(length(min = 1, max = 64), pattern(names::RUNNER_NAME))]
     pub runner_name: Option<String>,
 
+    /// Extra labels of the VM's self-hosted runner: VM jobs then run on
+    /// `[self-hosted, <labels>]`, so they land only on this runner.
+    #[serde(
+        rename = "RunnerLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub runner_labels: Option<Vec<String>>,
+
     /// With a runner check, also wait for the VM's health checks before VM actions run (the
     /// strict behaviour; slower by minutes). Without a runner check they are always waited for.
     #[serde(

@@ -1,0 +1,235 @@
+//! Rendering the GitHub Actions workflow files of a FaaSr workflow, one per action on a
+//! GitHubActions server, as FaaSr's registration does, plus failure teardown.
+//!
+//! Safety rules: no workflow-derived text inside `run:` (commands are fixed; values travel in
+//! `env:`), `${{` rejected in every workflow-derived value, secret names checked against
+//! GitHub's secret-name grammar, and YAML written by a serializer that quotes YAML-1.1
+//! ambiguous scalars (`on`, `yes`, ...).
+
+use ephflow_core::provider::{CiStep, CiValue};
+use ephflow_core::schema::model::{ActionType, FaaSType, Workflow};
+use ephflow_core::schema::names::{INJECTED_POLL, INJECTED_START};
+use serde_json::{Map, Value, json};
+
+/// One rendered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// File name inside `.github/workflows/` (`<WorkflowName>-<Action>.yml`).
+    pub name: String,
+    /// The YAML text.
+    pub text: String,
+}
+
+/// Why a workflow cannot be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// A workflow-derived value would be evaluated by GitHub.
+    #[error("{what} contains \"${{{{\", which GitHub Actions would evaluate; remove it")]
+    Expression {
+        /// Where.
+        what: String,
+    },
+    /// A derived secret name is not a valid GitHub secret name.
+    #[error(
+        "the secret name \"{name}\" (derived from {from}) is not a valid GitHub secret name (letters, digits, underscores; not starting with a digit); rename {from}"
+    )]
+    SecretName {
+        /// The name.
+        name: String,
+        /// What it derives from.
+        from: String,
+    },
+    /// VM actions without the lifecycle actions.
+    #[error(
+        "the workflow has RequiresVM actions but no faasr-vm-start: register the augmented workflow (`ephflow augment` first)"
+    )]
+    NotAugmented,
+}
+
+/// Default containers by action Type, as FaaSr's GitHub Actions images are named.
+fn default_image(kind: Option<ActionType>) -> &'static str {
+    match kind {
+        Some(ActionType::R) => "ghcr.io/faasr/github-actions-r:latest",
+        Some(ActionType::Julia) => "ghcr.io/faasr/github-actions-julia:latest",
+        _ => "ghcr.io/faasr/github-actions-python:latest",
+    }
+}
+
+fn check_expression(what: &str, value: &str) -> Result<(), RenderError> {
+    if value.contains("${{") {
+        return Err(RenderError::Expression {
+            what: what.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn valid_secret_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Every secret name the actions need, in a stable order: compute servers, data stores,
+/// VMConfig, then the workflow's own `Secrets`.
+pub fn secret_names(w: &Workflow) -> Result<Vec<String>, RenderError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (name, server) in &w.compute_servers {
+        let suffixes: &[&str] = match server.faas_type {
+            FaaSType::GitHubActions => &["PAT"],
+            FaaSType::Lambda => &["AccessKey", "SecretKey"],
+            FaaSType::OpenWhisk => &["APIkey"],
+            FaaSType::GoogleCloud => &["SecretKey"],
+            FaaSType::Slurm | FaaSType::Kubernetes => &["Token"],
+        };
+        for s in suffixes {
+            out.push((format!("{name}_{s}"), format!("ComputeServers.{name}")));
+        }
+    }
+    for name in w.data_stores.keys() {
+        for s in ["AccessKey", "SecretKey"] {
+            out.push((format!("{name}_{s}"), format!("DataStores.{name}")));
+        }
+    }
+    if let Some(vm) = &w.vm_config {
+        for s in ["AccessKey", "SecretKey"] {
+            out.push((format!("{}_{s}", vm.name), "VMConfig.Name".to_owned()));
+        }
+    }
+    for s in w.secrets.iter().flatten() {
+        out.push((s.clone(), "Secrets".to_owned()));
+    }
+    let mut names = Vec::new();
+    for (name, from) in out {
+        if !valid_secret_name(&name) {
+            return Err(RenderError::SecretName { name, from });
+        }
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+fn secret_ref(name: &str) -> Value {
+    Value::String(format!("${{{{ secrets.{name} }}}}"))
+}
+
+/// Renders the files. `stop_step` is the VM provider's failure-teardown step (when the
+/// workflow has a VM and its provider has one).
+pub fn render(w: &Workflow, stop_step: Option<&CiStep>) -> Result<Vec<RenderedFile>, RenderError> {
+    let has_vm_actions = w.vm_actions().next().is_some();
+    let augmented = w.action_list.contains_key(INJECTED_START);
+    if has_vm_actions && !augmented {
+        return Err(RenderError::NotAugmented);
+    }
+    let secrets = secret_names(w)?;
+    let labels: Vec<String> = w
+        .vm_config
+        .as_ref()
+        .and_then(|v| v.runner_labels.clone())
+        .unwrap_or_default();
+    for l in &labels {
+        check_expression("VMConfig.RunnerLabels", l)?;
+    }
+    let mut files = Vec::new();
+    for (name, action) in &w.action_list {
+        let Some(server) = w.compute_servers.get(&action.faas_server) else {
+            continue;
+        };
+        if server.faas_type != FaaSType::GitHubActions {
+            continue;
+        }
+        let image = w
+            .action_containers
+            .as_ref()
+            .and_then(|c| c.get(name))
+            .map(|i| i.0.clone())
+            .unwrap_or_else(|| default_image(action.kind).to_owned());
+        check_expression(&format!("ActionContainers.{name}"), &image)?;
+        let runs_on = if action.requires_vm() {
+            if labels.is_empty() {
+                json!("self-hosted")
+            } else {
+                let mut l = vec![json!("self-hosted")];
+                l.extend(labels.iter().map(|x| json!(x)));
+                Value::Array(l)
+            }
+        } else {
+            json!("ubuntu-latest")
+        };
+        let mut env = Map::new();
+        for s in &secrets {
+            env.insert(s.clone(), secret_ref(s));
+        }
+        env.insert(
+            "OVERWRITTEN".into(),
+            json!("${{ github.event.inputs.OVERWRITTEN }}"),
+        );
+        env.insert(
+            "PAYLOAD_URL".into(),
+            json!("${{ github.event.inputs.PAYLOAD_URL }}"),
+        );
+        let title = format!("{}-{name}", w.workflow_name);
+        let input = |description: &str| json!({"description": description, "required": true, "type": "string"});
+        let mut jobs = Map::new();
+        jobs.insert(
+            "run_docker_image".into(),
+            json!({
+                "runs-on": runs_on,
+                "container": image,
+                "env": env,
+                "steps": [{"name": "Run the FaaSr entry", "run": "cd /action\npython3 faasr_entry.py\n"}],
+            }),
+        );
+        // Failure teardown: any job that can run while the VM is up (user actions, polls)
+        // stops it when it fails or is cancelled, from a hosted runner.
+        let can_run_with_vm =
+            augmented && (!action.is_builtin() || name.starts_with(INJECTED_POLL));
+        if let (Some(step), true) = (stop_step, can_run_with_vm) {
+            let mut step_env = Map::new();
+            for (k, v) in &step.env {
+                let value = match v {
+                    CiValue::Secret(s) => {
+                        if !valid_secret_name(s) {
+                            return Err(RenderError::SecretName {
+                                name: s.clone(),
+                                from: "VMConfig.Name".into(),
+                            });
+                        }
+                        secret_ref(s)
+                    }
+                    CiValue::Literal(l) => {
+                        check_expression(&format!("the teardown value {k}"), l)?;
+                        json!(l)
+                    }
+                };
+                step_env.insert(k.clone(), value);
+            }
+            jobs.insert(
+                "stop_vm_on_failure".into(),
+                json!({
+                    "needs": "run_docker_image",
+                    "if": "${{ failure() || cancelled() }}",
+                    "runs-on": "ubuntu-latest",
+                    "steps": [{"name": step.name, "env": step_env, "run": step.run}],
+                }),
+            );
+        }
+        let doc = json!({
+            "name": title,
+            "on": {"workflow_dispatch": {"inputs": {
+                "OVERWRITTEN": input("Overwritten fields"),
+                "PAYLOAD_URL": input("URL of the payload"),
+            }}},
+            "permissions": {"contents": "read"},
+            "jobs": jobs,
+        });
+        let text = serde_saphyr::to_string(&doc).expect("JSON values serialize to YAML");
+        files.push(RenderedFile {
+            name: format!("{title}.yml"),
+            text,
+        });
+    }
+    Ok(files)
+}

@@ -1,0 +1,216 @@
+//! `ephflow register` and `ephflow invoke`: deploy and start a workflow on GitHub Actions.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use ephflow::core::backend::BackendContext;
+use ephflow::core::provider::{EnvSecrets, ErrorClass};
+use ephflow::exit::Exit;
+use ephflow::github::render::render;
+use ephflow::schema::model::FaaSType;
+use ephflow::schema::names::INJECTED_START;
+
+/// Render the GitHub Actions workflow files of a (augmented) workflow: one
+/// `<WorkflowName>-<Action>.yml` per action on a GitHubActions server, as FaaSr registers
+/// them, plus a failure-teardown job that stops the VM when a VM-era job fails or is
+/// cancelled. Commit DIR (usually `.github/workflows`) to the action repository.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The workflow JSON (augmented, if it has RequiresVM actions).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Directory of the workflow files.
+    #[arg(long, value_name = "DIR", default_value = ".github/workflows")]
+    out: PathBuf,
+    /// Write nothing; list the files that would change and exit 1 if any would.
+    #[arg(long)]
+    check: bool,
+}
+
+pub fn register(args: RegisterArgs) -> Exit {
+    let (_, workflow) = match super::load_valid(&args.file, true, "nothing written") {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
+    };
+    let stop_step = workflow.vm_config.as_ref().and_then(|vm| {
+        ephflow::core::registry::provider(&vm.provider)
+            .ok()
+            .flatten()
+            .and_then(|p| (p.ci_stop_step)(vm))
+    });
+    let files = match render(&workflow, stop_step.as_ref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {}: {e}; nothing written", args.file.display());
+            return Exit::InvalidInput;
+        }
+    };
+    if args.check {
+        let stale: Vec<&str> = files
+            .iter()
+            .filter(|f| {
+                std::fs::read_to_string(args.out.join(&f.name))
+                    .ok()
+                    .as_deref()
+                    != Some(f.text.as_str())
+            })
+            .map(|f| f.name.as_str())
+            .collect();
+        if stale.is_empty() {
+            println!(
+                "{}: {} workflow files up to date",
+                args.out.display(),
+                files.len()
+            );
+            return Exit::Success;
+        }
+        for name in &stale {
+            println!("would write {}", args.out.join(name).display());
+        }
+        return Exit::InvalidInput;
+    }
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        eprintln!("error: cannot create {}: {e}", args.out.display());
+        return Exit::Io;
+    }
+    for f in &files {
+        let path = args.out.join(&f.name);
+        if let Err(e) = ephflow::io::write_atomic(&path, f.text.as_bytes(), &[args.file.as_path()])
+        {
+            eprintln!("error: {e}");
+            return Exit::Io;
+        }
+    }
+    println!(
+        "wrote {} workflow files to {}",
+        files.len(),
+        args.out.display()
+    );
+    Exit::Success
+}
+
+/// Start a registered workflow the way FaaSr does: dispatch its entry action (for an
+/// augmented workflow, faasr-vm-start) with OVERWRITTEN and PAYLOAD_URL. Checks first that
+/// the workflow JSON and the entry's workflow file are on the branch.
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    /// The workflow JSON, as committed to the action repository.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Path of the workflow JSON in the repository [default: FILE's name].
+    #[arg(long, value_name = "PATH")]
+    payload_path: Option<String>,
+}
+
+pub fn invoke(args: InvokeArgs) -> Exit {
+    let (_, workflow) = match super::load_valid(&args.file, true, "nothing dispatched") {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
+    };
+    if workflow.vm_actions().next().is_some() && !workflow.action_list.contains_key(INJECTED_START)
+    {
+        eprintln!(
+            "error: {} has RequiresVM actions but is not augmented: run `ephflow augment {}` and invoke the _augmented.json it writes (commit and register it first)",
+            args.file.display(),
+            args.file.display()
+        );
+        return Exit::InvalidInput;
+    }
+    let entry = workflow.function_invoke.clone();
+    let Some(action) = workflow.action_list.get(&entry) else {
+        return Exit::InvalidInput;
+    };
+    let server_name = action.faas_server.clone();
+    let Some(server) = workflow.compute_servers.get(&server_name).cloned() else {
+        return Exit::InvalidInput;
+    };
+    if server.faas_type != FaaSType::GitHubActions {
+        eprintln!(
+            "error: the entry \"{entry}\" runs on {server_name} ({}); ephflow invoke starts GitHubActions entries",
+            server.faas_type
+        );
+        return Exit::InvalidInput;
+    }
+    let owner = server.user_name.clone().unwrap_or_default();
+    let repo = server.action_repo_name.clone().unwrap_or_default();
+    let branch = server.branch.clone().unwrap_or_else(|| "main".to_owned());
+    let payload_path = args.payload_path.clone().unwrap_or_else(|| {
+        args.file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let workflow_file = format!("{}-{entry}.yml", workflow.workflow_name);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return super::internal(e),
+    };
+    runtime.block_on(async {
+        let ctx = BackendContext {
+            server_name,
+            server,
+            secrets: Arc::new(EnvSecrets),
+        };
+        let backend = match ephflow::core::registry::build_backend(ctx).await {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return if e.class == ErrorClass::InvalidInput {
+                    Exit::InvalidInput
+                } else {
+                    Exit::CloudFailure
+                };
+            }
+        };
+        for (path, fix) in [
+            (
+                payload_path.clone(),
+                "commit the workflow JSON there (or pass --payload-path)",
+            ),
+            (
+                format!(".github/workflows/{workflow_file}"),
+                "run `ephflow register` and commit its files",
+            ),
+        ] {
+            match backend.fetch_file(&path, &branch).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    eprintln!(
+                        "error: {path} is not on {owner}/{repo}@{branch}: {fix}; nothing dispatched"
+                    );
+                    return Exit::InvalidInput;
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Exit::CloudFailure;
+                }
+            }
+        }
+        let overwritten = serde_json::json!({"FunctionInvoke": entry}).to_string();
+        let payload_url = format!("{owner}/{repo}/{branch}/{payload_path}");
+        let inputs = vec![
+            ("OVERWRITTEN".to_owned(), overwritten),
+            ("PAYLOAD_URL".to_owned(), payload_url),
+        ];
+        match backend.dispatch(&workflow_file, &branch, &inputs).await {
+            Ok(()) => {
+                println!(
+                    "dispatched {workflow_file} on {owner}/{repo}@{branch} (entry \"{entry}\")"
+                );
+                Exit::Success
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                if e.class == ErrorClass::InvalidInput {
+                    Exit::InvalidInput
+                } else {
+                    Exit::CloudFailure
+                }
+            }
+        }
+    })
+}

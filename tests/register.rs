@@ -1,0 +1,390 @@
+//! `ephflow register` and `ephflow invoke`: the rendered GitHub Actions workflows (checked by
+//! a YAML 1.1 reader and the GitHub workflow schema) and the dispatch of the entry.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use ephflow_github::testkit::FakeGitHub;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn ephflow() -> Command {
+    Command::cargo_bin("ephflow").unwrap()
+}
+
+/// The augmented rworkflowvm_complex, written into `dir`.
+fn augmented_complex(dir: &Path) -> Option<PathBuf> {
+    let corpus = support::corpus_dir()?;
+    let out = dir.join("complex_augmented.json");
+    ephflow()
+        .arg("augment")
+        .arg(corpus.join("faasr/rworkflowvm_complex.json"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(0);
+    Some(out)
+}
+
+fn python_available(module: &str) -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        support::missing(&format!(
+            "python3 module {module} (tests/python/requirements.txt)"
+        ));
+    }
+    ok
+}
+
+#[test]
+fn renders_faasr_workflows_with_failure_teardown() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(file) = augmented_complex(dir.path()) else {
+        return;
+    };
+    let out = dir.path().join("workflows");
+    ephflow()
+        .arg("register")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("wrote 12 workflow files"));
+    let files = support::json_files(&out);
+    assert!(files.is_empty(), "only YAML is written");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 12, "{names:?}");
+
+    // Independent readers: PyYAML (YAML 1.1) and the GitHub workflow schema.
+    if python_available("yaml") {
+        let script = r#"
+import json, sys, yaml
+out = {}
+for path in sys.argv[1:]:
+    with open(path) as f:
+        out[path.rsplit('/', 1)[-1]] = yaml.safe_load(f)
+print(json.dumps(out))
+"#;
+        let paths: Vec<PathBuf> = names.iter().map(|n| out.join(n)).collect();
+        let result = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .args(&paths)
+            .output()
+            .unwrap();
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let docs: serde_json::Map<String, Value> = serde_json::from_slice(&result.stdout).unwrap();
+        let wf: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for (name, doc) in &docs {
+            let action = name
+                .strip_prefix("complex-vm-workflow-")
+                .and_then(|n| n.strip_suffix(".yml"))
+                .unwrap();
+            // YAML 1.1 would read a bare `on` as true: it must be the string key.
+            let inputs = &doc["on"]["workflow_dispatch"]["inputs"];
+            assert_eq!(inputs["OVERWRITTEN"]["required"], true, "{name}");
+            assert_eq!(inputs["PAYLOAD_URL"]["type"], "string", "{name}");
+            let job = &doc["jobs"]["run_docker_image"];
+            let vm = wf["ActionList"][action]["RequiresVM"] == true;
+            assert_eq!(
+                job["runs-on"],
+                if vm { "self-hosted" } else { "ubuntu-latest" },
+                "{name}"
+            );
+            assert_eq!(job["container"], wf["ActionContainers"][action], "{name}");
+            for secret in [
+                "GH_PAT",
+                "My_Minio_Bucket_AccessKey",
+                "My_Minio_Bucket_SecretKey",
+                "AWS_VM_AccessKey",
+                "AWS_VM_SecretKey",
+            ] {
+                assert_eq!(
+                    job["env"][secret],
+                    format!("${{{{ secrets.{secret} }}}}"),
+                    "{name}"
+                );
+            }
+            assert_eq!(
+                job["env"]["PAYLOAD_URL"],
+                "${{ github.event.inputs.PAYLOAD_URL }}"
+            );
+            assert_eq!(
+                job["steps"][0]["run"],
+                "cd /action\npython3 faasr_entry.py\n"
+            );
+            let teardown = &doc["jobs"]["stop_vm_on_failure"];
+            let expect_teardown = action != "faasr-vm-start" && action != "faasr-vm-stop";
+            assert_eq!(!teardown.is_null(), expect_teardown, "{name}");
+            if expect_teardown {
+                assert_eq!(teardown["if"], "${{ failure() || cancelled() }}");
+                assert_eq!(teardown["runs-on"], "ubuntu-latest");
+                let step = &teardown["steps"][0];
+                assert_eq!(
+                    step["env"]["EPHFLOW_INSTANCE_ID"],
+                    wf["VMConfig"]["InstanceId"]
+                );
+                assert_eq!(
+                    step["env"]["AWS_ACCESS_KEY_ID"],
+                    "${{ secrets.AWS_VM_AccessKey }}"
+                );
+                assert!(
+                    !step["run"].as_str().unwrap().contains("i-0"),
+                    "no workflow value in run:"
+                );
+            }
+            assert_eq!(doc["permissions"]["contents"], "read");
+        }
+    }
+    let have_checker = std::process::Command::new("check-jsonschema")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_checker {
+        support::missing("check-jsonschema (tests/python/requirements.txt)");
+    } else {
+        let status = std::process::Command::new("check-jsonschema")
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .args(names.iter().map(|n| out.join(n)))
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stdout)
+        );
+    }
+
+    // --check: up to date, then stale after an edit.
+    ephflow()
+        .arg("register")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .arg("--check")
+        .assert()
+        .code(0);
+    std::fs::write(out.join(&names[0]), "edited").unwrap();
+    ephflow()
+        .arg("register")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .arg("--check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "would write {}",
+            out.join(&names[0]).display()
+        )));
+    assert_eq!(
+        std::fs::read_to_string(out.join(&names[0])).unwrap(),
+        "edited",
+        "--check writes nothing"
+    );
+}
+
+fn edited_example(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut v: Value = serde_json::from_str(
+        &std::fs::read_to_string(support::root().join("examples/ml-pipeline.json")).unwrap(),
+    )
+    .unwrap();
+    edit(&mut v);
+    let path = dir.join("ml-pipeline.json");
+    std::fs::write(&path, v.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn runner_labels_pin_vm_jobs_and_expressions_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = edited_example(dir.path(), |v| {
+        v["VMConfig"]["RunnerLabels"] = serde_json::json!(["gpu", "trainer"]);
+    });
+    let aug = dir.path().join("aug.json");
+    ephflow()
+        .arg("augment")
+        .arg(&input)
+        .arg("-o")
+        .arg(&aug)
+        .assert()
+        .code(0);
+    ephflow()
+        .arg("register")
+        .arg(&aug)
+        .arg("--out")
+        .arg(dir.path().join("wf"))
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(dir.path().join("wf/ml-pipeline-train-model.yml")).unwrap();
+    assert!(
+        text.contains("runs-on:\n    - self-hosted\n    - gpu\n    - trainer\n"),
+        "{text}"
+    );
+
+    let evil = edited_example(dir.path(), |v| {
+        v["ActionContainers"]["evaluate"] = "ghcr.io/x/y:${{ github.token }}".into();
+    });
+    let aug = dir.path().join("evil_aug.json");
+    ephflow()
+        .arg("augment")
+        .arg(&evil)
+        .arg("-o")
+        .arg(&aug)
+        .assert()
+        .code(0);
+    ephflow()
+        .arg("register")
+        .arg(&aug)
+        .arg("--out")
+        .arg(dir.path().join("evil"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "ActionContainers.evaluate contains \"${{\"",
+        ));
+    assert!(!dir.path().join("evil").exists());
+
+    ephflow()
+        .arg("register")
+        .arg(&input)
+        .arg("--out")
+        .arg(dir.path().join("raw"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("ephflow augment"));
+}
+
+#[test]
+fn invoke_dispatches_the_start_action_after_checking_the_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = edited_example(dir.path(), |_| {});
+    let aug = dir.path().join("ml-pipeline_augmented.json");
+    ephflow()
+        .arg("augment")
+        .arg(&input)
+        .arg("-o")
+        .arg(&aug)
+        .assert()
+        .code(0);
+    let gh = FakeGitHub::start();
+    let run = |file: &Path| {
+        let mut c = ephflow();
+        c.arg("invoke")
+            .arg(file)
+            .args(["--payload-path", "workflows/ml-pipeline_augmented.json"])
+            .env("GITHUB_API_URL", &gh.url)
+            .env("GH_PAT", "ghp_fake_invoke_token")
+            .env_remove("GITHUB_TOKEN");
+        c
+    };
+    // Not yet committed: refused, nothing dispatched.
+    run(&aug).assert().code(1).stderr(predicate::str::contains(
+        "workflows/ml-pipeline_augmented.json is not on example-org/ml-pipeline-actions@main",
+    ));
+    gh.add_file("workflows/ml-pipeline_augmented.json", "main", b"{}");
+    run(&aug)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("ephflow register"));
+    gh.add_file(
+        ".github/workflows/ml-pipeline-faasr-vm-start.yml",
+        "main",
+        b"name: x",
+    );
+    run(&aug).assert().code(0).stdout(predicate::str::contains(
+        "dispatched ml-pipeline-faasr-vm-start.yml",
+    ));
+    let posts: Vec<_> = gh
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "POST")
+        .collect();
+    assert_eq!(posts.len(), 1);
+    assert!(posts[0].path.ends_with("/repos/example-org/ml-pipeline-actions/actions/workflows/ml-pipeline-faasr-vm-start.yml/dispatches"));
+    let body: Value = serde_json::from_str(&posts[0].body).unwrap();
+    assert_eq!(body["ref"], "main");
+    let overwritten: Value =
+        serde_json::from_str(body["inputs"]["OVERWRITTEN"].as_str().unwrap()).unwrap();
+    assert_eq!(overwritten["FunctionInvoke"], "faasr-vm-start");
+    assert_eq!(
+        body["inputs"]["PAYLOAD_URL"],
+        "example-org/ml-pipeline-actions/main/workflows/ml-pipeline_augmented.json"
+    );
+
+    // The original VM workflow is refused, saying what to invoke instead.
+    let before = gh.seen().len();
+    run(&input)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not augmented"))
+        .stderr(predicate::str::contains("ephflow augment"));
+    assert_eq!(gh.seen().len(), before, "nothing sent");
+}
+
+/// The rendered files of the bundled example against committed snapshots
+/// (regenerate with `EPHFLOW_BLESS=1 cargo test --test register`).
+#[test]
+fn rendered_files_match_their_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let aug = dir.path().join("aug.json");
+    ephflow()
+        .arg("augment")
+        .arg(support::root().join("examples/ml-pipeline.json"))
+        .arg("-o")
+        .arg(&aug)
+        .assert()
+        .code(0);
+    let out = dir.path().join("wf");
+    ephflow()
+        .arg("register")
+        .arg(&aug)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let snapshots = support::root().join("tests/fixtures/register/ml-pipeline");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    if std::env::var_os("EPHFLOW_BLESS").is_some() {
+        let _ = std::fs::remove_dir_all(&snapshots);
+        std::fs::create_dir_all(&snapshots).unwrap();
+        for n in &names {
+            std::fs::copy(out.join(n), snapshots.join(n)).unwrap();
+        }
+        return;
+    }
+    let mut committed: Vec<String> = std::fs::read_dir(&snapshots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    committed.sort();
+    assert_eq!(
+        names, committed,
+        "rendered file set changed; bless if intended"
+    );
+    for n in &names {
+        assert_eq!(
+            std::fs::read_to_string(out.join(n)).unwrap(),
+            std::fs::read_to_string(snapshots.join(n)).unwrap(),
+            "{n} differs from its snapshot; `EPHFLOW_BLESS=1 cargo test --test register` if intended"
+        );
+    }
+}
