@@ -388,3 +388,109 @@ fn rendered_files_match_their_snapshots() {
         );
     }
 }
+
+/// Field-by-field agreement with FaaSr's conventions for every VM workflow of the corpus.
+#[test]
+fn every_corpus_vm_workflow_registers_by_faasr_conventions() {
+    let Some(corpus) = support::corpus_dir() else {
+        return;
+    };
+    if !python_available("yaml") {
+        return;
+    }
+    for name in [
+        "rworkflowvm",
+        "rworkflowvm_complex",
+        "demo_demo",
+        "flare_workflow",
+        "cross_platform_benchmark",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let aug = dir.path().join("aug.json");
+        ephflow()
+            .arg("augment")
+            .arg(corpus.join(format!("faasr/{name}.json")))
+            .arg("-o")
+            .arg(&aug)
+            .assert()
+            .code(0);
+        let out = dir.path().join("wf");
+        ephflow()
+            .arg("register")
+            .arg(&aug)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(0);
+        let wf: Value = serde_json::from_str(&std::fs::read_to_string(&aug).unwrap()).unwrap();
+        let prefix = format!("{}-", wf["WorkflowName"].as_str().unwrap());
+        let script = "import json,sys,yaml\nprint(json.dumps({p.rsplit('/',1)[-1]: yaml.safe_load(open(p)) for p in sys.argv[1:]}))";
+        let paths: Vec<PathBuf> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        let result = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .args(&paths)
+            .output()
+            .unwrap();
+        let docs: serde_json::Map<String, Value> = serde_json::from_slice(&result.stdout).unwrap();
+        let servers = wf["ComputeServers"].as_object().unwrap();
+        let gh_actions: Vec<&String> = wf["ActionList"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, a)| {
+                servers[a["FaaSServer"].as_str().unwrap()]["FaaSType"] == "GitHubActions"
+            })
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            docs.len(),
+            gh_actions.len(),
+            "{name}: one file per GitHubActions action"
+        );
+        for action in gh_actions {
+            let doc = &docs[&format!("{prefix}{action}.yml")];
+            let a = &wf["ActionList"][action];
+            let job = &doc["jobs"]["run_docker_image"];
+            let vm = a["RequiresVM"] == true;
+            assert_eq!(
+                job["runs-on"],
+                if vm { "self-hosted" } else { "ubuntu-latest" },
+                "{name}/{action}"
+            );
+            assert_eq!(
+                job["container"], wf["ActionContainers"][action],
+                "{name}/{action}"
+            );
+            let env = job["env"].as_object().unwrap();
+            for (server, s) in servers {
+                if s["FaaSType"] == "GitHubActions" {
+                    assert!(
+                        env.contains_key(&format!("{server}_PAT")),
+                        "{name}/{action}: {server}_PAT"
+                    );
+                }
+            }
+            for store in wf["DataStores"].as_object().unwrap().keys() {
+                assert!(
+                    env.contains_key(&format!("{store}_AccessKey")),
+                    "{name}/{action}: {store}"
+                );
+            }
+            let vm_name = wf["VMConfig"]["Name"].as_str().unwrap();
+            assert!(
+                env.contains_key(&format!("{vm_name}_SecretKey")),
+                "{name}/{action}"
+            );
+            let builtin_edge = action == "faasr-vm-start" || action.starts_with("faasr-vm-stop");
+            assert_eq!(
+                doc["jobs"]["stop_vm_on_failure"].is_null(),
+                builtin_edge,
+                "{name}/{action}"
+            );
+        }
+    }
+}

@@ -43,7 +43,17 @@ pub struct BackendRegistration {
     pub description: &'static str,
     /// Builds the backend for one ComputeServers entry of that type.
     pub build: fn(crate::backend::BackendContext) -> crate::backend::BackendBuildFuture,
+    /// Renders the deployment files of the workflow's actions on servers of that type
+    /// (file name, text), given the VM provider's failure-teardown step; the error says why
+    /// the workflow cannot be deployed.
+    pub render: RenderFn,
 }
+
+/// Renders deployment files: (workflow, VM teardown step) → (file name, text) pairs, or why not.
+pub type RenderFn = fn(
+    &ephflow_schema::model::Workflow,
+    Option<&crate::provider::CiStep>,
+) -> Result<Vec<(String, String)>, String>;
 
 inventory::collect!(BackendRegistration);
 

@@ -301,3 +301,60 @@ async fn polling_budget_and_detection_lag() {
     println!("mean lag {mean:.2} s");
     assert!(lags.iter().all(|&l| l <= 6.25), "{lags:?}");
 }
+
+/// A runner check that is rate limited first.
+struct ThrottledRunner {
+    reset_in: Duration,
+    calls: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl RunnerProbe for ThrottledRunner {
+    fn runner_name(&self) -> &str {
+        "gpu-runner"
+    }
+    async fn is_online(&self) -> Result<bool, ProviderError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err(ProviderError::new(
+                ErrorClass::RateLimited,
+                "GitHub rate limit reached; it resets at unix time 4102444800",
+            )
+            .with_retry_after(self.reset_in));
+        }
+        Ok(true)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limit_reset_inside_the_budget_is_waited_for_and_one_outside_fails_now() {
+    let vm = FakeProvider::new(ID, VmState::Running, fast());
+    let soon = ThrottledRunner {
+        reset_in: Duration::from_secs(20),
+        calls: AtomicUsize::new(0),
+    };
+    let t0 = Instant::now();
+    Lifecycle::new(&vm, ReadinessPolicy::default(), &Quiet)
+        .with_runner(&soon)
+        .wait_ready()
+        .await
+        .unwrap();
+    assert!(t0.elapsed() >= Duration::from_secs(20));
+    assert_eq!(soon.calls.load(Ordering::SeqCst), 2);
+
+    let late = ThrottledRunner {
+        reset_in: Duration::from_secs(3600),
+        calls: AtomicUsize::new(0),
+    };
+    let t0 = Instant::now();
+    let err = Lifecycle::new(&vm, ReadinessPolicy::default(), &Quiet)
+        .with_runner(&late)
+        .wait_ready()
+        .await
+        .unwrap_err();
+    assert!(t0.elapsed() < Duration::from_secs(60), "failed at once");
+    assert_eq!(err.class(), ErrorClass::RateLimited);
+    assert!(
+        err.to_string().contains("4102444800") && err.to_string().contains("budget"),
+        "{err}"
+    );
+}

@@ -7,7 +7,6 @@ use clap::Args;
 use ephflow::core::backend::BackendContext;
 use ephflow::core::provider::{EnvSecrets, ErrorClass};
 use ephflow::exit::Exit;
-use ephflow::github::render::render;
 use ephflow::schema::model::FaaSType;
 use ephflow::schema::names::INJECTED_START;
 
@@ -39,23 +38,35 @@ pub fn register(args: RegisterArgs) -> Exit {
             .flatten()
             .and_then(|p| (p.ci_stop_step)(vm))
     });
-    let files = match render(&workflow, stop_step.as_ref()) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {}: {e}; nothing written", args.file.display());
-            return Exit::InvalidInput;
-        }
+    // Every linked backend whose FaaSType the workflow uses renders its servers' files.
+    let backends = match ephflow::core::registry::backends() {
+        Ok(b) => b,
+        Err(e) => return super::internal(e),
     };
+    let mut files: Vec<(String, String)> = Vec::new();
+    for backend in backends {
+        let used = workflow
+            .compute_servers
+            .values()
+            .any(|s| s.faas_type.as_str() == backend.faas_type);
+        if !used {
+            continue;
+        }
+        match (backend.render)(&workflow, stop_step.as_ref()) {
+            Ok(rendered) => files.extend(rendered),
+            Err(e) => {
+                eprintln!("error: {}: {e}; nothing written", args.file.display());
+                return Exit::InvalidInput;
+            }
+        }
+    }
     if args.check {
         let stale: Vec<&str> = files
             .iter()
-            .filter(|f| {
-                std::fs::read_to_string(args.out.join(&f.name))
-                    .ok()
-                    .as_deref()
-                    != Some(f.text.as_str())
+            .filter(|(name, text)| {
+                std::fs::read_to_string(args.out.join(name)).ok().as_deref() != Some(text.as_str())
             })
-            .map(|f| f.name.as_str())
+            .map(|(name, _)| name.as_str())
             .collect();
         if stale.is_empty() {
             println!(
@@ -74,10 +85,9 @@ pub fn register(args: RegisterArgs) -> Exit {
         eprintln!("error: cannot create {}: {e}", args.out.display());
         return Exit::Io;
     }
-    for f in &files {
-        let path = args.out.join(&f.name);
-        if let Err(e) = ephflow::io::write_atomic(&path, f.text.as_bytes(), &[args.file.as_path()])
-        {
+    for (name, text) in &files {
+        let path = args.out.join(name);
+        if let Err(e) = ephflow::io::write_atomic(&path, text.as_bytes(), &[args.file.as_path()]) {
             eprintln!("error: {e}");
             return Exit::Io;
         }

@@ -223,7 +223,23 @@ impl<'a> Lifecycle<'a> {
 
     /// Runs `call`, retrying transient failures with backoff (honouring retry-after), at most
     /// `max_attempts` times.
-    async fn retrying<T, F, Fut>(&self, what: &str, mut call: F) -> Result<T, LifecycleError>
+    async fn retrying<T, F, Fut>(&self, what: &str, call: F) -> Result<T, LifecycleError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        self.retrying_until(what, None, call).await
+    }
+
+    /// [`Lifecycle::retrying`] within a phase budget: a wait the service asks for (a rate-limit
+    /// reset) that would end after `deadline` fails at once, with the service's message, which
+    /// names the reset time.
+    async fn retrying_until<T, F, Fut>(
+        &self,
+        what: &str,
+        deadline: Option<Instant>,
+        mut call: F,
+    ) -> Result<T, LifecycleError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
@@ -235,6 +251,14 @@ impl<'a> Lifecycle<'a> {
                 Ok(v) => return Ok(v),
                 Err(e) if e.class.is_retryable() && attempt < self.policy.max_attempts => {
                     let after = e.retry_after.unwrap_or_else(|| backoff.next_interval());
+                    if deadline.is_some_and(|d| Instant::now() + after > d) {
+                        let mut e = e;
+                        e.message.push_str(&format!(
+                            "; waiting {:.0}s for it would exceed the {what} budget",
+                            after.as_secs_f64()
+                        ));
+                        return Err(self.fail(e));
+                    }
                     tracing::warn!(what, attempt, error = %e, "retrying");
                     self.observer.event(&Event::Retrying {
                         message: format!("{what}: {e}"),
@@ -385,9 +409,10 @@ impl<'a> Lifecycle<'a> {
                 },
                 async {
                     match self.runner {
-                        Some(r) if poll_runner => {
-                            Some(self.retrying("runner check", || r.is_online()).await)
-                        }
+                        Some(r) if poll_runner => Some(
+                            self.retrying_until("runner check", runner_deadline, || r.is_online())
+                                .await,
+                        ),
                         _ => None,
                     }
                 }
