@@ -41,6 +41,23 @@ fn python_available(module: &str) -> bool {
     ok
 }
 
+/// Every file read by PyYAML (YAML 1.1), by file name.
+fn yaml_documents(paths: &[PathBuf]) -> serde_json::Map<String, Value> {
+    let script = "import json, sys, yaml\nprint(json.dumps({p.rsplit('/', 1)[-1]: yaml.safe_load(open(p)) for p in sys.argv[1:]}))";
+    let result = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(paths)
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    serde_json::from_slice(&result.stdout).unwrap()
+}
+
 #[test]
 fn renders_faasr_workflows_with_failure_teardown() {
     let dir = tempfile::tempdir().unwrap();
@@ -67,27 +84,8 @@ fn renders_faasr_workflows_with_failure_teardown() {
 
     // Independent readers: PyYAML (YAML 1.1) and the GitHub workflow schema.
     if python_available("yaml") {
-        let script = r#"
-import json, sys, yaml
-out = {}
-for path in sys.argv[1:]:
-    with open(path) as f:
-        out[path.rsplit('/', 1)[-1]] = yaml.safe_load(f)
-print(json.dumps(out))
-"#;
         let paths: Vec<PathBuf> = names.iter().map(|n| out.join(n)).collect();
-        let result = std::process::Command::new("python3")
-            .arg("-c")
-            .arg(script)
-            .args(&paths)
-            .output()
-            .unwrap();
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
-        let docs: serde_json::Map<String, Value> = serde_json::from_slice(&result.stdout).unwrap();
+        let docs = yaml_documents(&paths);
         let wf: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         for (name, doc) in &docs {
             let action = name
@@ -424,18 +422,11 @@ fn every_corpus_vm_workflow_registers_by_faasr_conventions() {
             .code(0);
         let wf: Value = serde_json::from_str(&std::fs::read_to_string(&aug).unwrap()).unwrap();
         let prefix = format!("{}-", wf["WorkflowName"].as_str().unwrap());
-        let script = "import json,sys,yaml\nprint(json.dumps({p.rsplit('/',1)[-1]: yaml.safe_load(open(p)) for p in sys.argv[1:]}))";
         let paths: Vec<PathBuf> = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
-        let result = std::process::Command::new("python3")
-            .arg("-c")
-            .arg(script)
-            .args(&paths)
-            .output()
-            .unwrap();
-        let docs: serde_json::Map<String, Value> = serde_json::from_slice(&result.stdout).unwrap();
+        let docs = yaml_documents(&paths);
         let servers = wf["ComputeServers"].as_object().unwrap();
         let gh_actions: Vec<&String> = wf["ActionList"]
             .as_object()

@@ -133,3 +133,21 @@ fn load_valid(
         .expect("a valid report has the typed workflow");
     Ok((doc, workflow))
 }
+
+/// The exit code for a classified cloud or backend failure.
+fn exit_for(class: ephflow::core::provider::ErrorClass) -> Exit {
+    use ephflow::core::provider::ErrorClass;
+    match class {
+        ErrorClass::InvalidInput => Exit::InvalidInput,
+        ErrorClass::Timeout => Exit::Timeout,
+        _ => Exit::CloudFailure,
+    }
+}
+
+/// A single-threaded runtime for the commands that talk to clouds and backends.
+fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(internal)
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use ephflow::core::backend::BackendContext;
-use ephflow::core::provider::{EnvSecrets, ErrorClass};
+use ephflow::core::provider::EnvSecrets;
 use ephflow::exit::Exit;
 use ephflow::schema::model::FaaSType;
 use ephflow::schema::names::INJECTED_START;
@@ -152,12 +152,9 @@ pub fn invoke(args: InvokeArgs) -> Exit {
             .unwrap_or_default()
     });
     let workflow_file = format!("{}-{entry}.yml", workflow.workflow_name);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => return super::internal(e),
+        Err(exit) => return exit,
     };
     runtime.block_on(async {
         let ctx = BackendContext {
@@ -169,11 +166,7 @@ pub fn invoke(args: InvokeArgs) -> Exit {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("error: {e}");
-                return if e.class == ErrorClass::InvalidInput {
-                    Exit::InvalidInput
-                } else {
-                    Exit::CloudFailure
-                };
+                return super::exit_for(e.class);
             }
         };
         for (path, fix) in [
@@ -215,11 +208,7 @@ pub fn invoke(args: InvokeArgs) -> Exit {
             }
             Err(e) => {
                 eprintln!("error: {e}");
-                if e.class == ErrorClass::InvalidInput {
-                    Exit::InvalidInput
-                } else {
-                    Exit::CloudFailure
-                }
+                super::exit_for(e.class)
             }
         }
     })

@@ -10,7 +10,7 @@ use ephflow::core::backend::{BackendContext, BackendRunnerProbe, ExecutionBacken
 use ephflow::core::lifecycle::{
     Event, Lifecycle, LifecycleError, Observer, Outcome, Phase, ReadinessPolicy,
 };
-use ephflow::core::provider::{BuildContext, EnvSecrets, ErrorClass, VmProvider, VmStatus};
+use ephflow::core::provider::{BuildContext, EnvSecrets, VmProvider, VmStatus};
 use ephflow::exit::Exit;
 use ephflow::schema::model::{FaaSType, VmConfig};
 use serde_json::json;
@@ -163,14 +163,6 @@ fn policy(config: &VmConfig, timeout: Option<u64>, runner_timeout: Option<u64>) 
     }
 }
 
-fn exit_for(class: ErrorClass) -> Exit {
-    match class {
-        ErrorClass::InvalidInput => Exit::InvalidInput,
-        ErrorClass::Timeout => Exit::Timeout,
-        _ => Exit::CloudFailure,
-    }
-}
-
 fn status_json(status: &VmStatus) -> serde_json::Value {
     json!({
         "state": status.state.name(),
@@ -198,12 +190,9 @@ pub fn run(args: VmArgs) -> Exit {
         );
         return Exit::InvalidInput;
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => return super::internal(e),
+        Err(exit) => return exit,
     };
     runtime.block_on(async {
         let ctx = BuildContext {
@@ -214,7 +203,7 @@ pub fn run(args: VmArgs) -> Exit {
             Ok(p) => p,
             Err(e) => {
                 report_failure(what, &config.name, &e.to_string());
-                return exit_for(e.class);
+                return super::exit_for(e.class);
             }
         };
         let vm = provider.vm_id().to_owned();
@@ -277,7 +266,7 @@ pub fn run(args: VmArgs) -> Exit {
                     );
                 }
                 report_failure(what, &vm, &e.to_string());
-                exit_for(e.class())
+                super::exit_for(e.class())
             }
         }
     })

@@ -2,9 +2,9 @@
 //! (self-hosted runners, workflow dispatch, repository contents), on a loopback port.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+
+use ephflow_core::testkit::http::{self, Reply, Request};
 
 /// A registered runner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,14 +61,21 @@ pub struct FakeGitHub {
 impl FakeGitHub {
     /// Starts a fake with no runners and no files.
     pub fn start() -> FakeGitHub {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let url = format!("http://{}", listener.local_addr().expect("bound"));
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let state = shared.clone();
-                std::thread::spawn(move || serve(stream, &state));
+        let url = http::serve(move |request: &Request| {
+            shared.lock().expect("not poisoned").seen.push(Seen {
+                method: request.method.clone(),
+                path: request.path.clone(),
+                authorization: request.header("authorization").unwrap_or("").to_owned(),
+                body: request.body.clone(),
+            });
+            let (status, mut headers, body) = respond(&shared, &request.method, &request.path);
+            headers.push(("Content-Type".into(), "application/json".into()));
+            Reply::Send {
+                status,
+                headers,
+                body,
             }
         });
         FakeGitHub { url, state }
@@ -256,62 +263,4 @@ fn respond(state: &Mutex<State>, method: &str, path: &str) -> (u16, Vec<(String,
         };
     }
     (404, Vec::new(), r#"{"message":"Not Found"}"#.into())
-}
-
-fn serve(stream: TcpStream, state: &Mutex<State>) {
-    let Ok(clone) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(clone);
-    let mut stream = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = request_line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_owned();
-        let path = parts.next().unwrap_or("").to_owned();
-        let (mut length, mut authorization) = (0usize, String::new());
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            if header == "\r\n" {
-                break;
-            }
-            let lower = header.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            if lower.starts_with("authorization:") {
-                authorization = header["authorization:".len()..].trim().to_owned();
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let body = String::from_utf8_lossy(&body).into_owned();
-        state.lock().expect("not poisoned").seen.push(Seen {
-            method: method.clone(),
-            path: path.clone(),
-            authorization,
-            body,
-        });
-        let (status, headers, text) = respond(state, &method, &path);
-        let mut reply = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-            text.len()
-        );
-        for (k, v) in headers {
-            reply.push_str(&format!("{k}: {v}\r\n"));
-        }
-        reply.push_str("\r\n");
-        reply.push_str(&text);
-        if stream.write_all(reply.as_bytes()).is_err() {
-            return;
-        }
-    }
 }

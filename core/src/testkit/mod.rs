@@ -3,4 +3,5 @@
 
 pub mod conformance;
 pub mod fake_provider;
+pub mod http;
 pub mod synthetic;

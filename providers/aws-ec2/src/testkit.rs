@@ -1,7 +1,6 @@
 //! Test kit (feature `testkit`): a moto server on a free loopback port, a scripted fake EC2
 //! endpoint for the failures moto cannot produce, and a ready-made build context.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -9,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use ephflow_core::provider::{BuildContext, Secret, StaticSecrets};
 use ephflow_core::schema::model::VmConfig;
+use ephflow_core::testkit::http::{self, Reply, Request};
 
 /// Reports a missing prerequisite: fails under CI, skips loudly elsewhere.
 pub fn missing(what: &str) {
@@ -130,94 +130,48 @@ fn change_body(action: &str, instance: &str) -> String {
 impl FakeEc2 {
     /// Serves `script` (action → answers in order) for `instance` in `state`.
     pub fn start(instance: &str, state: &str, script: Vec<(&'static str, Answer)>) -> FakeEc2 {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(script));
+        let script = Mutex::new(script);
         let (instance, state) = (instance.to_owned(), state.to_owned());
         let seen_by_server = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let (script, seen, instance, state) = (
-                    script.clone(),
-                    seen_by_server.clone(),
-                    instance.clone(),
-                    state.clone(),
-                );
-                std::thread::spawn(move || serve(stream, &script, &seen, &instance, &state));
+        let url = http::serve(move |request: &Request| {
+            let action = request
+                .body
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("Action="))
+                .unwrap_or("")
+                .to_owned();
+            seen_by_server
+                .lock()
+                .expect("not poisoned")
+                .push(action.clone());
+            let answer = {
+                let mut s = script.lock().expect("not poisoned");
+                match s.iter().position(|(a, _)| *a == action) {
+                    Some(i) => s.remove(i).1,
+                    None => Answer::Ok,
+                }
+            };
+            let (status, xml) = match answer {
+                Answer::Hang => return Reply::Hang,
+                Answer::Ok if action == "DescribeInstanceStatus" => {
+                    (200, status_body(&instance, &state))
+                }
+                Answer::Ok => (200, change_body(&action, &instance)),
+                Answer::Error(status, code) => (
+                    status,
+                    format!(
+                        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>{code}</Code><Message>scripted {code}</Message></Error></Errors><RequestID>r3</RequestID></Response>"#
+                    ),
+                ),
+            };
+            Reply::Send {
+                status,
+                headers: vec![("Content-Type".into(), "text/xml;charset=UTF-8".into())],
+                body: xml,
             }
         });
         FakeEc2 { url, seen }
-    }
-}
-
-fn serve(
-    stream: TcpStream,
-    script: &Mutex<Vec<(&'static str, Answer)>>,
-    seen: &Mutex<Vec<String>>,
-    instance: &str,
-    state: &str,
-) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut stream = stream;
-    loop {
-        let mut length = 0usize;
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            if header == "\r\n" {
-                break;
-            }
-            if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let body = String::from_utf8_lossy(&body).into_owned();
-        let action = body
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("Action="))
-            .unwrap_or("")
-            .to_owned();
-        seen.lock().unwrap().push(action.clone());
-        let answer = {
-            let mut s = script.lock().unwrap();
-            match s.iter().position(|(a, _)| *a == action) {
-                Some(i) => s.remove(i).1,
-                None => Answer::Ok,
-            }
-        };
-        let (status, xml) = match answer {
-            Answer::Hang => {
-                std::thread::sleep(Duration::from_secs(3600));
-                return;
-            }
-            Answer::Ok if action == "DescribeInstanceStatus" => (200, status_body(instance, state)),
-            Answer::Ok => (200, change_body(&action, instance)),
-            Answer::Error(status, code) => (
-                status,
-                format!(
-                    r#"<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>{code}</Code><Message>scripted {code}</Message></Error></Errors><RequestID>r3</RequestID></Response>"#
-                ),
-            ),
-        };
-        let reply = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: text/xml;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{xml}",
-            xml.len()
-        );
-        if stream.write_all(reply.as_bytes()).is_err() {
-            return;
-        }
     }
 }
 
