@@ -485,3 +485,41 @@ fn every_corpus_vm_workflow_registers_by_faasr_conventions() {
         }
     }
 }
+
+#[test]
+fn invoke_retries_a_transient_read_but_never_the_dispatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = edited_example(dir.path(), |_| {});
+    let aug = dir.path().join("ml-pipeline_augmented.json");
+    ephflow()
+        .arg("augment")
+        .arg(&input)
+        .arg("-o")
+        .arg(&aug)
+        .assert()
+        .code(0);
+    let gh = FakeGitHub::start();
+    gh.add_file("ml-pipeline_augmented.json", "main", b"{}");
+    gh.add_file(
+        ".github/workflows/ml-pipeline-faasr-vm-start.yml",
+        "main",
+        b"name: x",
+    );
+    gh.answer_next("contents/ml-pipeline_augmented.json", 502, &[]);
+    gh.answer_next("dispatches", 502, &[]);
+    ephflow()
+        .arg("invoke")
+        .arg(&aug)
+        .env("GITHUB_API_URL", &gh.url)
+        .env("GH_PAT", "ghp_fake")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not re-sent"));
+    let seen = gh.seen();
+    let reads = seen
+        .iter()
+        .filter(|s| s.path.contains("contents/ml-pipeline_augmented.json"))
+        .count();
+    let posts = seen.iter().filter(|s| s.method == "POST").count();
+    assert_eq!((reads, posts), (2, 1), "{seen:?}");
+}

@@ -179,7 +179,21 @@ pub fn invoke(args: InvokeArgs) -> Exit {
                 "run `ephflow register` and commit its files",
             ),
         ] {
-            match backend.fetch_file(&path, &branch).await {
+            // Reads are safe to repeat: transient failures get two more tries.
+            let mut found = backend.fetch_file(&path, &branch).await;
+            for pause in [2, 5] {
+                match &found {
+                    Err(e) if e.class.is_retryable() => {
+                        let wait = e
+                            .retry_after
+                            .unwrap_or(std::time::Duration::from_secs(pause));
+                        tokio::time::sleep(wait.min(std::time::Duration::from_secs(30))).await;
+                        found = backend.fetch_file(&path, &branch).await;
+                    }
+                    _ => break,
+                }
+            }
+            match found {
                 Ok(Some(_)) => {}
                 Ok(None) => {
                     eprintln!(
@@ -189,7 +203,7 @@ pub fn invoke(args: InvokeArgs) -> Exit {
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
-                    return Exit::CloudFailure;
+                    return super::exit_for(e.class);
                 }
             }
         }
