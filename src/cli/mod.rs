@@ -18,8 +18,9 @@ use ephflow::schema::{Diagnostic, Document, ParseError};
 /// Ephemeral VMs for serverless FaaSr workflows.
 ///
 /// ephflow validates FaaSr workflow files (including the VMConfig and RequiresVM fields of
-/// FaaSr's EphFlow capability), injects the VM lifecycle actions, draws the workflow graph and
-/// generates the workflow JSON Schema.
+/// FaaSr's EphFlow capability), injects the VM lifecycle actions, draws the workflow graph,
+/// drives the VM, renders and starts the GitHub Actions workflows, and generates the workflow
+/// JSON Schema.
 ///
 /// Exit codes: 0 success, 1 invalid input (nothing written), 2 usage error, 3 cloud/backend
 /// failure, 4 timeout, 5 file could not be read or written, 70 internal error.
