@@ -267,11 +267,10 @@ fn runner_labels_pin_vm_jobs_and_expressions_are_refused() {
         .stderr(predicate::str::contains("ephflow augment"));
 }
 
-#[test]
-fn invoke_dispatches_the_start_action_after_checking_the_branch() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = edited_example(dir.path(), |_| {});
-    let aug = dir.path().join("ml-pipeline_augmented.json");
+/// The bundled example and its augmented form, written into `dir`.
+fn augmented_example(dir: &Path) -> (PathBuf, PathBuf) {
+    let input = edited_example(dir, |_| {});
+    let aug = dir.join("ml-pipeline_augmented.json");
     ephflow()
         .arg("augment")
         .arg(&input)
@@ -279,6 +278,13 @@ fn invoke_dispatches_the_start_action_after_checking_the_branch() {
         .arg(&aug)
         .assert()
         .code(0);
+    (input, aug)
+}
+
+#[test]
+fn invoke_dispatches_the_start_action_after_checking_the_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, aug) = augmented_example(dir.path());
     let gh = FakeGitHub::start();
     let run = |file: &Path| {
         let mut c = ephflow();
@@ -489,15 +495,7 @@ fn every_corpus_vm_workflow_registers_by_faasr_conventions() {
 #[test]
 fn invoke_retries_a_transient_read_but_never_the_dispatch() {
     let dir = tempfile::tempdir().unwrap();
-    let input = edited_example(dir.path(), |_| {});
-    let aug = dir.path().join("ml-pipeline_augmented.json");
-    ephflow()
-        .arg("augment")
-        .arg(&input)
-        .arg("-o")
-        .arg(&aug)
-        .assert()
-        .code(0);
+    let (_, aug) = augmented_example(dir.path());
     let gh = FakeGitHub::start();
     gh.add_file("ml-pipeline_augmented.json", "main", b"{}");
     gh.add_file(

@@ -148,20 +148,31 @@ impl ConditionTable {
         if self.is_prefix(a, b) {
             return Ok(b);
         }
+        // Memoized under the ordered pair; a clash is reported from `a`'s side.
         let key = (a.min(b), a.max(b));
-        if let Some(r) = self.union_memo.get(&key) {
-            return r.map_err(|c| {
-                if a == key.0 {
-                    c
-                } else {
-                    Clash {
-                        first: c.first.other(),
-                        ..c
-                    }
+        let r = match self.union_memo.get(&key) {
+            Some(&r) => r,
+            None => {
+                let r = self.merge(key.0, key.1);
+                self.union_memo.insert(key, r);
+                r
+            }
+        };
+        r.map_err(|c| {
+            if a == key.0 {
+                c
+            } else {
+                Clash {
+                    first: c.first.other(),
+                    ..c
                 }
-            });
-        }
-        let (la, lb) = (self.literals(key.0), self.literals(key.1));
+            }
+        })
+    }
+
+    /// Merges two conjunctions in topological order of their literals (no memo).
+    fn merge(&mut self, lo: CondId, hi: CondId) -> Result<CondId, Clash> {
+        let (la, lb) = (self.literals(lo), self.literals(hi));
         let (mut i, mut j) = (0, 0);
         let mut merged = Vec::with_capacity(la.len() + lb.len());
         let result = loop {
@@ -198,18 +209,7 @@ impl ConditionTable {
             };
             merged.push(next);
         };
-        let r = result.map(|()| merged.into_iter().fold(ALWAYS, |c, l| self.push(c, l)));
-        self.union_memo.insert(key, r);
-        r.map_err(|c| {
-            if a == key.0 {
-                c
-            } else {
-                Clash {
-                    first: c.first.other(),
-                    ..c
-                }
-            }
-        })
+        result.map(|()| merged.into_iter().fold(ALWAYS, |c, l| self.push(c, l)))
     }
 }
 

@@ -13,18 +13,7 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Whether we run under CI, where missing test inputs are failures, not skips.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Reports a missing prerequisite: fails under CI, otherwise says so loudly and skips.
-pub fn missing(what: &str) {
-    if in_ci() {
-        panic!("{what} is missing, and CI=true: this test must not be skipped");
-    }
-    eprintln!("\n!!! SKIPPED: {what} is missing (this would fail under CI=true) !!!\n");
-}
+pub use ephflow_core::testkit::missing;
 
 /// The shared corpus of real FaaSr workflows: `$EPHFLOW_CORPUS`, or `../shared/corpus`.
 pub fn corpus_dir() -> Option<PathBuf> {

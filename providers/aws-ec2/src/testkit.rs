@@ -9,14 +9,7 @@ use std::time::{Duration, Instant};
 use ephflow_core::provider::{BuildContext, Secret, StaticSecrets};
 use ephflow_core::schema::model::VmConfig;
 use ephflow_core::testkit::http::{self, Reply, Request};
-
-/// Reports a missing prerequisite: fails under CI, skips loudly elsewhere.
-pub fn missing(what: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-        panic!("{what} is missing, and CI=true: this test must not be skipped");
-    }
-    eprintln!("\n!!! SKIPPED: {what} is missing (this would fail under CI=true) !!!\n");
-}
+use ephflow_core::testkit::missing;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -128,6 +121,16 @@ fn change_body(action: &str, instance: &str) -> String {
 }
 
 impl FakeEc2 {
+    /// How many requests for `action` arrived.
+    pub fn count(&self, action: &str) -> usize {
+        self.seen
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .filter(|a| *a == action)
+            .count()
+    }
+
     /// Serves `script` (action → answers in order) for `instance` in `state`.
     pub fn start(instance: &str, state: &str, script: Vec<(&'static str, Answer)>) -> FakeEc2 {
         let seen = Arc::new(Mutex::new(Vec::new()));

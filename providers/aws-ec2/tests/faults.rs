@@ -44,13 +44,7 @@ async fn throttling_is_retried_until_it_passes() {
     let vm = provider(&ec2, Duration::from_secs(10)).await;
     let out = Lifecycle::new(&vm, quick(), &Quiet).start().await.unwrap();
     assert!(out.requested);
-    let starts = ec2
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|a| *a == "StartInstances")
-        .count();
+    let starts = ec2.count("StartInstances");
     assert_eq!(starts, 3);
 }
 
@@ -96,13 +90,7 @@ async fn a_missing_permission_fails_fast_naming_it() {
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::PermissionDenied);
     assert!(err.to_string().contains("ec2:StartInstances"), "{err}");
-    let starts = ec2
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|a| *a == "StartInstances")
-        .count();
+    let starts = ec2.count("StartInstances");
     assert_eq!(starts, 1, "permission errors are not retried");
 }
 
@@ -144,13 +132,7 @@ async fn a_hanging_endpoint_times_out_and_stop_reports_it() {
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Timeout, "{err}");
     assert!(err.to_string().contains("timed out"), "{err}");
-    let stops = ec2
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|a| *a == "StopInstances")
-        .count();
+    let stops = ec2.count("StopInstances");
     assert_eq!(
         stops, 2,
         "a timed-out request is retried, within the attempt bound"
