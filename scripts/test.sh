@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 
 # The committed snapshots of rendered GitHub workflows must satisfy GitHub's workflow schema.
-check-jsonschema --builtin-schema vendor.github-workflows tests/fixtures/register/ml-pipeline/*.yml
+check-jsonschema --builtin-schema vendor.github-workflows tests/fixtures/register/*/*.yml
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -16,6 +16,8 @@ const COMMANDS: &[&[&str]] = &[
     &["vm", "poll"],
     &["vm", "stop"],
     &["vm", "preflight"],
+    &["action"],
+    &["action", "run"],
     &["register"],
     &["invoke"],
     &["schema"],

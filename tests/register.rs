@@ -14,17 +14,22 @@ fn ephflow() -> Command {
     Command::cargo_bin("ephflow").unwrap()
 }
 
+/// Augments `input` into `out` (exit 0 expected).
+fn augment(input: &Path, out: &Path) {
+    ephflow()
+        .arg("augment")
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .assert()
+        .code(0);
+}
+
 /// The augmented rworkflowvm_complex, written into `dir`.
 fn augmented_complex(dir: &Path) -> Option<PathBuf> {
     let corpus = support::corpus_dir()?;
     let out = dir.join("complex_augmented.json");
-    ephflow()
-        .arg("augment")
-        .arg(corpus.join("faasr/rworkflowvm_complex.json"))
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .code(0);
+    augment(&corpus.join("faasr/rworkflowvm_complex.json"), &out);
     Some(out)
 }
 
@@ -214,13 +219,7 @@ fn runner_labels_pin_vm_jobs_and_expressions_are_refused() {
         v["VMConfig"]["RunnerLabels"] = serde_json::json!(["gpu", "trainer"]);
     });
     let aug = dir.path().join("aug.json");
-    ephflow()
-        .arg("augment")
-        .arg(&input)
-        .arg("-o")
-        .arg(&aug)
-        .assert()
-        .code(0);
+    augment(&input, &aug);
     ephflow()
         .arg("register")
         .arg(&aug)
@@ -238,13 +237,7 @@ fn runner_labels_pin_vm_jobs_and_expressions_are_refused() {
         v["ActionContainers"]["evaluate"] = "ghcr.io/x/y:${{ github.token }}".into();
     });
     let aug = dir.path().join("evil_aug.json");
-    ephflow()
-        .arg("augment")
-        .arg(&evil)
-        .arg("-o")
-        .arg(&aug)
-        .assert()
-        .code(0);
+    augment(&evil, &aug);
     ephflow()
         .arg("register")
         .arg(&aug)
@@ -271,13 +264,7 @@ fn runner_labels_pin_vm_jobs_and_expressions_are_refused() {
 fn augmented_example(dir: &Path) -> (PathBuf, PathBuf) {
     let input = edited_example(dir, |_| {});
     let aug = dir.join("ml-pipeline_augmented.json");
-    ephflow()
-        .arg("augment")
-        .arg(&input)
-        .arg("-o")
-        .arg(&aug)
-        .assert()
-        .code(0);
+    augment(&input, &aug);
     (input, aug)
 }
 
@@ -344,24 +331,38 @@ fn invoke_dispatches_the_start_action_after_checking_the_branch() {
 /// (regenerate with `EPHFLOW_BLESS=1 cargo test --test register`).
 #[test]
 fn rendered_files_match_their_snapshots() {
+    check_snapshots(
+        &support::root().join("examples/ml-pipeline.json"),
+        &[],
+        "ml-pipeline",
+    );
+    check_snapshots(
+        &support::root().join("tests/fixtures/action/fan-in.json"),
+        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
+        "fan-in-native",
+    );
+}
+
+const NATIVE_IMAGE: &str = "ghcr.io/ephflow/ephflow:0.1.0";
+
+/// Augments `input`, registers it with `args`, and compares the files with the snapshots in
+/// tests/fixtures/register/`snapshot` (written instead under EPHFLOW_BLESS).
+fn check_snapshots(input: &Path, args: &[&str], snapshot: &str) {
     let dir = tempfile::tempdir().unwrap();
     let aug = dir.path().join("aug.json");
-    ephflow()
-        .arg("augment")
-        .arg(support::root().join("examples/ml-pipeline.json"))
-        .arg("-o")
-        .arg(&aug)
-        .assert()
-        .code(0);
+    augment(input, &aug);
     let out = dir.path().join("wf");
     ephflow()
         .arg("register")
         .arg(&aug)
+        .args(args)
         .arg("--out")
         .arg(&out)
         .assert()
         .code(0);
-    let snapshots = support::root().join("tests/fixtures/register/ml-pipeline");
+    let snapshots = support::root()
+        .join("tests/fixtures/register")
+        .join(snapshot);
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -391,6 +392,127 @@ fn rendered_files_match_their_snapshots() {
             "{n} differs from its snapshot; `EPHFLOW_BLESS=1 cargo test --test register` if intended"
         );
     }
+}
+
+/// `ephflow register FILE ARGS --out OUT`.
+fn register(file: &Path, args: &[&str], out: &Path) -> assert_cmd::assert::Assert {
+    ephflow()
+        .arg("register")
+        .arg(file)
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .assert()
+}
+
+/// `--builtins native`: lifecycle jobs run `ephflow action run` in the given image, user jobs
+/// are unchanged, the failure teardown stays; successors off GitHub Actions are refused.
+#[test]
+fn native_builtins_run_ephflow_in_the_given_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let aug = dir.path().join("fan-in_augmented.json");
+    augment(
+        &support::root().join("tests/fixtures/action/fan-in.json"),
+        &aug,
+    );
+    let out = dir.path().join("wf");
+    register(
+        &aug,
+        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
+        &out,
+    )
+    .code(0)
+    .stdout(predicate::str::contains("wrote 7 workflow files"));
+    if python_available("yaml") {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        let docs = yaml_documents(&paths);
+        for (name, doc) in &docs {
+            let action = name
+                .strip_prefix("fan-in-")
+                .and_then(|n| n.strip_suffix(".yml"))
+                .unwrap();
+            let job = &doc["jobs"]["run_docker_image"];
+            let builtin = action.starts_with("faasr-vm-");
+            if builtin {
+                assert_eq!(job["container"], NATIVE_IMAGE, "{name}");
+                assert_eq!(job["steps"][0]["run"], "ephflow action run\n", "{name}");
+                assert_eq!(job["env"]["EPHFLOW_SERVER"], "GH", "{name}");
+                assert_eq!(job["runs-on"], "ubuntu-latest", "{name}");
+            } else {
+                assert_eq!(
+                    job["container"], "ghcr.io/faasr/github-actions-python:latest",
+                    "{name}"
+                );
+                assert_eq!(
+                    job["steps"][0]["run"],
+                    "cd /action\npython3 faasr_entry.py\n"
+                );
+                assert!(job["env"]["EPHFLOW_SERVER"].is_null(), "{name}");
+            }
+            for secret in [
+                "GH_PAT",
+                "Store_AccessKey",
+                "Store_SecretKey",
+                "VM_AccessKey",
+                "VM_SecretKey",
+            ] {
+                assert_eq!(
+                    job["env"][secret],
+                    format!("${{{{ secrets.{secret} }}}}"),
+                    "{name}"
+                );
+            }
+            let teardown = !doc["jobs"]["stop_vm_on_failure"].is_null();
+            let expected = action != "faasr-vm-start" && action != "faasr-vm-stop";
+            assert_eq!(
+                teardown, expected,
+                "{name}: the failure teardown still applies"
+            );
+        }
+    }
+
+    // The bundled example starts a Lambda action from faasr-vm-start: refused, nothing written.
+    let example = dir.path().join("ml_augmented.json");
+    augment(&support::root().join("examples/ml-pipeline.json"), &example);
+    let refused = dir.path().join("refused");
+    register(
+        &example,
+        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
+        &refused,
+    )
+    .code(1)
+    .stderr(predicate::str::contains(
+        "\"faasr-vm-start\" starts \"fetch-data\", which runs on \"Lambda\" (Lambda)",
+    ))
+    .stderr(predicate::str::contains("--builtins faasr"));
+    assert!(!refused.exists(), "nothing written");
+
+    // Usage: native needs an image; an image needs native.
+    register(&aug, &["--builtins", "native"], &refused)
+        .code(2)
+        .stderr(predicate::str::contains("--builtin-image"));
+    register(&aug, &["--builtin-image", NATIVE_IMAGE], &refused)
+        .code(2)
+        .stderr(predicate::str::contains("--builtins native"));
+    register(
+        &aug,
+        &[
+            "--builtins",
+            "native",
+            "--builtin-image",
+            "x/${{ github.token }}",
+        ],
+        &refused,
+    )
+    .code(1)
+    .stderr(predicate::str::contains(
+        "the builtin image contains \"${{\"",
+    ));
+    assert!(!refused.exists(), "nothing written");
 }
 
 /// Field-by-field agreement with FaaSr's conventions for every VM workflow of the corpus.

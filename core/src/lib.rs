@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod action;
 pub mod backend;
 pub mod conditions;
 pub mod graph;

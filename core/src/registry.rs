@@ -49,11 +49,20 @@ pub struct BackendRegistration {
     pub render: RenderFn,
 }
 
-/// Renders deployment files: (workflow, VM teardown step) → (file name, text) pairs, or why not.
-pub type RenderFn = fn(
-    &ephflow_schema::model::Workflow,
-    Option<&crate::provider::CiStep>,
-) -> Result<Vec<(String, String)>, String>;
+/// Renders deployment files: (workflow, options) → (file name, text) pairs, or why not.
+pub type RenderFn =
+    fn(&ephflow_schema::model::Workflow, &RenderOptions) -> Result<Vec<(String, String)>, String>;
+
+/// How to render deployment files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// The VM provider's failure-teardown step (when the workflow has a VM and its provider
+    /// has one).
+    pub stop_step: Option<crate::provider::CiStep>,
+    /// Run the lifecycle actions with `ephflow action run` in this image, instead of FaaSr's
+    /// runtime in the workflow's containers.
+    pub native_builtin_image: Option<String>,
+}
 
 inventory::collect!(BackendRegistration);
 

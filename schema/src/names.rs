@@ -31,6 +31,13 @@ pub const INJECTED_STOP: &str = "faasr-vm-stop";
 /// Name (and prefix of the per-action variants) of injected poll actions.
 pub const INJECTED_POLL: &str = "faasr-vm-poll";
 
+/// `FunctionName` of the injected start action.
+pub const START_FUNCTION: &str = "vm_start";
+/// `FunctionName` of the injected poll actions.
+pub const POLL_FUNCTION: &str = "vm_poll";
+/// `FunctionName` of the injected stop actions.
+pub const STOP_FUNCTION: &str = "vm_stop";
+
 /// Whether `name` is, or looks like, the name of an injected lifecycle action.
 pub fn is_injected_name(name: &str) -> bool {
     name == INJECTED_START || name.starts_with(INJECTED_STOP) || name.starts_with(INJECTED_POLL)

@@ -1,7 +1,9 @@
 //! Command-line interface: argument definitions and dispatch.
 
+mod action;
 mod augment;
 mod graph;
+mod progress;
 mod register;
 mod report;
 mod schema;
@@ -19,8 +21,8 @@ use ephflow::schema::{Diagnostic, Document, ParseError};
 ///
 /// ephflow validates FaaSr workflow files (including the VMConfig and RequiresVM fields of
 /// FaaSr's EphFlow capability), injects the VM lifecycle actions, draws the workflow graph,
-/// drives the VM, renders and starts the GitHub Actions workflows, and generates the workflow
-/// JSON Schema.
+/// drives the VM, renders and starts the GitHub Actions workflows, runs the lifecycle actions
+/// natively inside their jobs, and generates the workflow JSON Schema.
 ///
 /// Exit codes: 0 success, 1 invalid input (nothing written), 2 usage error, 3 cloud/backend
 /// failure, 4 timeout, 5 file could not be read or written, 70 internal error.
@@ -42,6 +44,7 @@ enum Command {
     Augment(augment::AugmentArgs),
     Graph(graph::GraphArgs),
     Vm(vm::VmArgs),
+    Action(action::ActionArgs),
     Register(register::RegisterArgs),
     Invoke(register::InvokeArgs),
     Schema(schema::SchemaArgs),
@@ -54,6 +57,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Augment(args) => augment::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Vm(args) => vm::run(args),
+        Command::Action(args) => action::run(args),
         Command::Register(args) => register::register(args),
         Command::Invoke(args) => register::invoke(args),
         Command::Schema(args) => schema::run(args),

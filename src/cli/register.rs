@@ -25,6 +25,29 @@ pub struct RegisterArgs {
     /// Write nothing; list the files that would change and exit 1 if any would.
     #[arg(long)]
     check: bool,
+    /// Who runs the lifecycle actions (faasr-vm-start, -poll-*, -stop): FaaSr's runtime in the
+    /// workflow's containers, or ephflow itself (`ephflow action run` in --builtin-image).
+    /// Native builtins dispatch only actions on GitHubActions servers.
+    #[arg(long, value_enum, default_value = "faasr")]
+    builtins: Builtins,
+    /// The image with ephflow on PATH for native builtins (build it with the repository's
+    /// Dockerfile).
+    #[arg(
+        long,
+        value_name = "IMAGE",
+        required_if_eq("builtins", "native"),
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
+    builtin_image: Option<String>,
+}
+
+/// Who runs the lifecycle actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Builtins {
+    /// FaaSr's runtime (`faasr_entry.py`) in the workflow's containers.
+    Faasr,
+    /// `ephflow action run` in --builtin-image.
+    Native,
 }
 
 pub fn register(args: RegisterArgs) -> Exit {
@@ -32,6 +55,22 @@ pub fn register(args: RegisterArgs) -> Exit {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
     };
+    if args.builtins == Builtins::Faasr && args.builtin_image.is_some() {
+        eprintln!(
+            "error: --builtin-image is for --builtins native; add --builtins native, or drop --builtin-image; nothing written"
+        );
+        return Exit::Usage;
+    }
+    if args.builtins == Builtins::Native {
+        let problems = ephflow::core::action::dispatch::native_dispatch_problems(&workflow);
+        for p in &problems {
+            eprintln!("error: {}: {p}", args.file.display());
+        }
+        if !problems.is_empty() {
+            eprintln!("{}: nothing written", args.file.display());
+            return Exit::InvalidInput;
+        }
+    }
     let stop_step = workflow.vm_config.as_ref().and_then(|vm| {
         ephflow::core::registry::provider(&vm.provider)
             .ok()
@@ -52,7 +91,14 @@ pub fn register(args: RegisterArgs) -> Exit {
         if !used {
             continue;
         }
-        match (backend.render)(&workflow, stop_step.as_ref()) {
+        let options = ephflow::core::registry::RenderOptions {
+            stop_step: stop_step.clone(),
+            native_builtin_image: args
+                .builtin_image
+                .clone()
+                .filter(|_| args.builtins == Builtins::Native),
+        };
+        match (backend.render)(&workflow, &options) {
             Ok(rendered) => files.extend(rendered),
             Err(e) => {
                 eprintln!("error: {}: {e}; nothing written", args.file.display());

@@ -1,15 +1,14 @@
 //! `ephflow vm`: drive the workflow's VM by hand or from a CI step.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
+
+use super::progress::Progress;
 use ephflow::core::backend::{BackendContext, BackendRunnerProbe, ExecutionBackend};
-use ephflow::core::lifecycle::{
-    Event, Lifecycle, LifecycleError, Observer, Outcome, Phase, ReadinessPolicy,
-};
+use ephflow::core::lifecycle::{Lifecycle, LifecycleError, Outcome, Phase, ReadinessPolicy};
 use ephflow::core::provider::{BuildContext, EnvSecrets, VmProvider, VmStatus};
 use ephflow::exit::Exit;
 use ephflow::schema::model::{FaaSType, VmConfig};
@@ -75,48 +74,6 @@ enum OutputFormat {
     Json,
 }
 
-/// Reports progress: a spinner on a terminal, plain lines otherwise; notices for GitHub
-/// Actions when running there.
-struct Progress {
-    spinner: Option<indicatif::ProgressBar>,
-}
-
-impl Progress {
-    fn new() -> Self {
-        let spinner = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        Progress { spinner }
-    }
-
-    fn done(&self) {
-        if let Some(s) = &self.spinner {
-            s.finish_and_clear();
-        }
-    }
-}
-
-impl Observer for Progress {
-    fn event(&self, event: &Event) {
-        let line = match event {
-            Event::Phase { phase, at, state } => format!(
-                "[{:>6.1}s] {phase}{}",
-                at.as_secs_f64(),
-                state.map(|s| format!(" (VM {s})")).unwrap_or_default()
-            ),
-            Event::Retrying { message, after } => {
-                format!("retrying in {:.1}s: {message}", after.as_secs_f64())
-            }
-        };
-        match &self.spinner {
-            Some(s) => s.set_message(line),
-            None => eprintln!("{line}"),
-        }
-    }
-}
-
 fn in_github_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }
@@ -150,17 +107,14 @@ fn step_summary(what: &str, vm: &str, outcome: Result<&Outcome, &LifecycleError>
 }
 
 fn policy(config: &VmConfig, timeout: Option<u64>, runner_timeout: Option<u64>) -> ReadinessPolicy {
-    let defaults = ReadinessPolicy::default();
-    ReadinessPolicy {
-        wait_for_status_checks: config.wait_for_status_checks.unwrap_or(false),
-        status_timeout: timeout
-            .or(config.status_timeout)
-            .map_or(defaults.status_timeout, Duration::from_secs),
-        runner_timeout: runner_timeout
-            .or(config.runner_timeout)
-            .map_or(defaults.runner_timeout, Duration::from_secs),
-        ..defaults
+    let mut policy = ReadinessPolicy::for_config(config);
+    if let Some(t) = timeout {
+        policy.status_timeout = Duration::from_secs(t);
     }
+    if let Some(t) = runner_timeout {
+        policy.runner_timeout = Duration::from_secs(t);
+    }
+    policy
 }
 
 fn status_json(status: &VmStatus) -> serde_json::Value {

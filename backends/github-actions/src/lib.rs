@@ -25,8 +25,8 @@ inventory::submit! {
             let backend = GithubBackend::build(&ctx)?;
             Ok(Box::new(backend) as Box<dyn ephflow_core::backend::ExecutionBackend>)
         }),
-        render: |workflow, stop_step| {
-            render::render(workflow, stop_step)
+        render: |workflow, options| {
+            render::render(workflow, options)
                 .map(|files| files.into_iter().map(|f| (f.name, f.text)).collect())
                 .map_err(|e| e.to_string())
         },

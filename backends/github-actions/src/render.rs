@@ -6,7 +6,8 @@
 //! GitHub's secret-name grammar, and YAML written by a serializer that quotes YAML-1.1
 //! ambiguous scalars (`on`, `yes`, ...).
 
-use ephflow_core::provider::{CiStep, CiValue};
+use ephflow_core::provider::{CiValue, derived_secret_names};
+use ephflow_core::registry::RenderOptions;
 use ephflow_core::schema::model::{ActionType, FaaSType, Workflow};
 use ephflow_core::schema::names::{INJECTED_POLL, INJECTED_START};
 use serde_json::{Map, Value, json};
@@ -70,54 +71,28 @@ fn valid_secret_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Every secret name the actions need, in a stable order: compute servers, data stores,
-/// VMConfig, then the workflow's own `Secrets`.
+/// Every secret name the actions need, checked against GitHub's secret-name grammar (see
+/// [`derived_secret_names`] for the order).
 pub fn secret_names(w: &Workflow) -> Result<Vec<String>, RenderError> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (name, server) in &w.compute_servers {
-        let suffixes: &[&str] = match server.faas_type {
-            FaaSType::GitHubActions => &["PAT"],
-            FaaSType::Lambda => &["AccessKey", "SecretKey"],
-            FaaSType::OpenWhisk => &["APIkey"],
-            FaaSType::GoogleCloud => &["SecretKey"],
-            FaaSType::Slurm | FaaSType::Kubernetes => &["Token"],
-        };
-        for s in suffixes {
-            out.push((format!("{name}_{s}"), format!("ComputeServers.{name}")));
-        }
-    }
-    for name in w.data_stores.keys() {
-        for s in ["AccessKey", "SecretKey"] {
-            out.push((format!("{name}_{s}"), format!("DataStores.{name}")));
-        }
-    }
-    if let Some(vm) = &w.vm_config {
-        for s in ["AccessKey", "SecretKey"] {
-            out.push((format!("{}_{s}", vm.name), "VMConfig.Name".to_owned()));
-        }
-    }
-    for s in w.secrets.iter().flatten() {
-        out.push((s.clone(), "Secrets".to_owned()));
-    }
-    let mut names = Vec::new();
-    for (name, from) in out {
-        if !valid_secret_name(&name) {
-            return Err(RenderError::SecretName { name, from });
-        }
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    Ok(names)
+    derived_secret_names(w)
+        .into_iter()
+        .map(|(name, from)| {
+            if valid_secret_name(&name) {
+                Ok(name)
+            } else {
+                Err(RenderError::SecretName { name, from })
+            }
+        })
+        .collect()
 }
 
 fn secret_ref(name: &str) -> Value {
     Value::String(format!("${{{{ secrets.{name} }}}}"))
 }
 
-/// Renders the files. `stop_step` is the VM provider's failure-teardown step (when the
-/// workflow has a VM and its provider has one).
-pub fn render(w: &Workflow, stop_step: Option<&CiStep>) -> Result<Vec<RenderedFile>, RenderError> {
+/// Renders the files (see [`RenderOptions`]).
+pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>, RenderError> {
+    let stop_step = options.stop_step.as_ref();
     let has_vm_actions = w.vm_actions().next().is_some();
     let augmented = w.action_list.contains_key(INJECTED_START);
     if has_vm_actions && !augmented {
@@ -140,13 +115,22 @@ pub fn render(w: &Workflow, stop_step: Option<&CiStep>) -> Result<Vec<RenderedFi
         if server.faas_type != FaaSType::GitHubActions {
             continue;
         }
-        let image = w
-            .action_containers
-            .as_ref()
-            .and_then(|c| c.get(name))
-            .map(|i| i.0.clone())
-            .unwrap_or_else(|| default_image(action.kind).to_owned());
-        check_expression(&format!("ActionContainers.{name}"), &image)?;
+        let native = options
+            .native_builtin_image
+            .as_deref()
+            .filter(|_| action.is_builtin());
+        let image = native.map(str::to_owned).unwrap_or_else(|| {
+            w.action_containers
+                .as_ref()
+                .and_then(|c| c.get(name))
+                .map(|i| i.0.clone())
+                .unwrap_or_else(|| default_image(action.kind).to_owned())
+        });
+        let image_source = match native {
+            Some(_) => "the builtin image".to_owned(),
+            None => format!("ActionContainers.{name}"),
+        };
+        check_expression(&image_source, &image)?;
         let runs_on = if action.requires_vm() {
             if labels.is_empty() {
                 json!("self-hosted")
@@ -170,6 +154,18 @@ pub fn render(w: &Workflow, stop_step: Option<&CiStep>) -> Result<Vec<RenderedFi
             "PAYLOAD_URL".into(),
             json!("${{ github.event.inputs.PAYLOAD_URL }}"),
         );
+        // A native builtin fetches the workflow with the token of its own server's
+        // `<Server>_PAT` (the server name is a validated key, not free text).
+        let step = if native.is_some() {
+            check_expression(
+                &format!("ActionList.{name}.FaaSServer"),
+                &action.faas_server,
+            )?;
+            env.insert("EPHFLOW_SERVER".into(), json!(action.faas_server));
+            json!({"name": "Run the lifecycle action", "run": "ephflow action run\n"})
+        } else {
+            json!({"name": "Run the FaaSr entry", "run": "cd /action\npython3 faasr_entry.py\n"})
+        };
         let title = format!("{}-{name}", w.workflow_name);
         let input = |description: &str| json!({"description": description, "required": true, "type": "string"});
         let mut jobs = Map::new();
@@ -179,7 +175,7 @@ pub fn render(w: &Workflow, stop_step: Option<&CiStep>) -> Result<Vec<RenderedFi
                 "runs-on": runs_on,
                 "container": image,
                 "env": env,
-                "steps": [{"name": "Run the FaaSr entry", "run": "cd /action\npython3 faasr_entry.py\n"}],
+                "steps": [step],
             }),
         );
         // Failure teardown: any job that can run while the VM is up (user actions, polls)

@@ -211,14 +211,14 @@ pub fn inject(
     let wiring = gating::wire(workflow, &graph, entry, strategy, &teardown.stops);
     out.actions.insert(
         INJECTED_START.to_owned(),
-        builtin("vm_start", vec![wiring.start_next.clone()]),
+        builtin(names::START_FUNCTION, vec![wiring.start_next.clone()]),
     );
     for stop in &teardown.stops {
         out.actions
-            .insert(stop.name.clone(), builtin("vm_stop", Vec::new()));
+            .insert(stop.name.clone(), builtin(names::STOP_FUNCTION, Vec::new()));
     }
     for (poll, next) in &wiring.polls {
-        let mut action = builtin("vm_poll", Vec::new());
+        let mut action = builtin(names::POLL_FUNCTION, Vec::new());
         action.invoke_next = Some(InvokeNext::List(vec![next.clone()]));
         out.actions.insert(poll.clone(), action);
     }

@@ -68,6 +68,24 @@ impl Default for ReadinessPolicy {
     }
 }
 
+impl ReadinessPolicy {
+    /// The default policy with VMConfig's `WaitForStatusChecks`, `StatusTimeout` and
+    /// `RunnerTimeout` applied.
+    pub fn for_config(config: &ephflow_schema::model::VmConfig) -> Self {
+        let defaults = ReadinessPolicy::default();
+        ReadinessPolicy {
+            wait_for_status_checks: config.wait_for_status_checks.unwrap_or(false),
+            status_timeout: config
+                .status_timeout
+                .map_or(defaults.status_timeout, Duration::from_secs),
+            runner_timeout: config
+                .runner_timeout
+                .map_or(defaults.runner_timeout, Duration::from_secs),
+            ..defaults
+        }
+    }
+}
+
 /// Why a lifecycle operation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LifecycleError {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use ephflow_schema::model::VmConfig;
 
 pub use error::{ErrorClass, ProviderError};
-pub use secrets::{EnvSecrets, Secret, SecretSource, StaticSecrets};
+pub use secrets::{EnvSecrets, Secret, SecretSource, StaticSecrets, derived_secret_names};
 
 /// The power state of a VM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

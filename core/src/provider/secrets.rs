@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use ephflow_schema::model::{FaaSType, Workflow};
+
 /// A credential value. `Debug` and `Display` print `[redacted]`; only [`Secret::expose`]
 /// gives the value, for the one call that needs it.
 #[derive(Clone, PartialEq, Eq)]
@@ -61,6 +63,43 @@ impl SecretSource for StaticSecrets {
             .find(|(n, _)| n == name)
             .map(|(_, s)| s.clone())
     }
+}
+
+/// Every secret the workflow's actions may need, as (name, what it derives from), in a stable
+/// order and without repeats: compute servers (`<Server>_PAT`, `_AccessKey`, ...), data stores
+/// (`<Store>_AccessKey` / `_SecretKey`), VMConfig (`<Name>_AccessKey` / `_SecretKey`), then the
+/// workflow's own `Secrets`. Names are not checked here (renderers check them for their
+/// platform).
+pub fn derived_secret_names(w: &Workflow) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (name, server) in &w.compute_servers {
+        let suffixes: &[&str] = match server.faas_type {
+            FaaSType::GitHubActions => &["PAT"],
+            FaaSType::Lambda => &["AccessKey", "SecretKey"],
+            FaaSType::OpenWhisk => &["APIkey"],
+            FaaSType::GoogleCloud => &["SecretKey"],
+            FaaSType::Slurm | FaaSType::Kubernetes => &["Token"],
+        };
+        for s in suffixes {
+            out.push((format!("{name}_{s}"), format!("ComputeServers.{name}")));
+        }
+    }
+    for name in w.data_stores.keys() {
+        for s in ["AccessKey", "SecretKey"] {
+            out.push((format!("{name}_{s}"), format!("DataStores.{name}")));
+        }
+    }
+    if let Some(vm) = &w.vm_config {
+        for s in ["AccessKey", "SecretKey"] {
+            out.push((format!("{}_{s}", vm.name), "VMConfig.Name".to_owned()));
+        }
+    }
+    for s in w.secrets.iter().flatten() {
+        out.push((s.clone(), "Secrets".to_owned()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|(name, _)| seen.insert(name.clone()));
+    out
 }
 
 #[cfg(test)]

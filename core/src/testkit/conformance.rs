@@ -1,7 +1,10 @@
-//! The behaviour every [`VmProvider`] must have, as one async check a provider crate runs
-//! against itself (on a fake, on moto, on a real account).
+//! The behaviour every [`VmProvider`] and every [`CompletionStore`] must have, as async checks
+//! a plugin crate runs against itself (on a fake, on moto, on a real account).
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::action::store::{CompletionStore, Created};
 
 use crate::lifecycle::{Lifecycle, Quiet, ReadinessPolicy};
 use crate::provider::{ErrorClass, VmProvider, VmState};
@@ -83,4 +86,88 @@ pub async fn check_provider(stopped: &dyn VmProvider, missing: &dyn VmProvider, 
         .await
         .expect_err("starting a missing VM fails");
     assert_eq!(err.class(), ErrorClass::NotFound);
+}
+
+/// The promises of a [`CompletionStore`]: absent objects read as absent, `put` overwrites,
+/// `create_new` writes only once, and of eight concurrent `create_new` calls on one key
+/// exactly one creates it. Keys go under `prefix` (use a fresh one per run). Panics with a
+/// message naming the broken promise.
+pub async fn check_store(store: Arc<dyn CompletionStore>, prefix: &str) {
+    let key = |name: &str| format!("{prefix}/{name}");
+    assert!(
+        !store
+            .exists(&key("absent"))
+            .await
+            .expect("exists on an absent key"),
+        "an absent object does not exist"
+    );
+    assert_eq!(
+        store.get(&key("absent")).await.expect("get an absent key"),
+        None,
+        "an absent object reads as None"
+    );
+    store
+        .put(&key("a/b.done"), b"one".to_vec())
+        .await
+        .expect("put");
+    assert!(store.exists(&key("a/b.done")).await.expect("exists"));
+    assert_eq!(
+        store.get(&key("a/b.done")).await.expect("get").as_deref(),
+        Some(&b"one"[..])
+    );
+    store
+        .put(&key("a/b.done"), b"two".to_vec())
+        .await
+        .expect("put over an object");
+    assert_eq!(
+        store.get(&key("a/b.done")).await.expect("get").as_deref(),
+        Some(&b"two"[..]),
+        "put replaces the object"
+    );
+    assert!(
+        !store.exists(&key("a")).await.expect("exists on a prefix"),
+        "a key prefix is not an object"
+    );
+
+    let claim = key("claim");
+    assert_eq!(
+        store
+            .create_new(&claim, b"first".to_vec())
+            .await
+            .expect("create"),
+        Created::Created
+    );
+    assert_eq!(
+        store
+            .create_new(&claim, b"second".to_vec())
+            .await
+            .expect("create again"),
+        Created::AlreadyExists,
+        "create_new on an existing object reports it"
+    );
+    assert_eq!(
+        store.get(&claim).await.expect("get").as_deref(),
+        Some(&b"first"[..]),
+        "a refused create_new writes nothing"
+    );
+
+    let contested = key("contested");
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            let contested = contested.clone();
+            tokio::spawn(async move {
+                store
+                    .create_new(&contested, format!("contender {i}").into_bytes())
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        if task.await.expect("no panic").expect("create_new") == Created::Created {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1, "exactly one of eight concurrent creates wins");
 }

@@ -4,6 +4,8 @@
 pub mod conformance;
 pub mod fake_provider;
 pub mod http;
+pub mod memory_store;
+pub mod moto;
 pub mod synthetic;
 
 /// Reports a missing test prerequisite (a corpus, a tool): under CI (`CI=true`) the test fails,

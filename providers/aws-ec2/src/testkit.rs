@@ -1,66 +1,13 @@
 //! Test kit (feature `testkit`): a moto server on a free loopback port, a scripted fake EC2
 //! endpoint for the failures moto cannot produce, and a ready-made build context.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use ephflow_core::provider::{BuildContext, Secret, StaticSecrets};
 use ephflow_core::schema::model::VmConfig;
 use ephflow_core::testkit::http::{self, Reply, Request};
-use ephflow_core::testkit::missing;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A moto server, stopped when dropped.
-pub struct Moto {
-    child: Child,
-    /// `http://127.0.0.1:PORT`.
-    pub url: String,
-}
-
-impl Moto {
-    /// Starts `moto_server` (pip install 'moto[server]') on a free port.
-    pub fn start() -> Option<Moto> {
-        let port = free_port();
-        let child = match Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(_) => {
-                missing("moto_server (python3 -m pip install 'moto[server]')");
-                return None;
-            }
-        };
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not start on {url}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(Moto { child, url })
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+pub use ephflow_core::testkit::moto::Moto;
 
 /// A VMConfig for `instance` in us-east-1, named `TESTVM`.
 pub fn context(instance: &str) -> BuildContext {
