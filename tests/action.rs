@@ -383,3 +383,29 @@ fn timestamp(ts: &str) -> bool {
             _ => c.is_ascii_digit(),
         })
 }
+
+/// The poll heals: when the VM was stopped after vm_start (reaped, or stopped by another
+/// invocation), the poll starts it again before waiting.
+#[test]
+fn the_poll_starts_a_stopped_vm_again() {
+    let Some(world) = World::start() else { return };
+    let store = world.store();
+    let (id, ts) = ("heal-1", "2026-12-04T19-00-00");
+    for rank in 1..=3 {
+        let key = format!("FaaSrLog/fan-in/{ts}/{id}/function_completions/shard.{rank}.done");
+        block_on(store.put(&key, b"TRUE".to_vec())).unwrap();
+    }
+    assert_eq!(world.vm_state(), "stopped");
+    let out = world.run(
+        &json!({"FunctionInvoke": "faasr-vm-poll-train", "InvocationID": id,
+                                "InvocationTimestamp": ts}),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("done (VM running, request sent)"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(world.vm_state(), "running");
+    assert_eq!(world.dispatches().len(), 1, "then it starts the VM action");
+}

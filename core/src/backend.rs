@@ -32,6 +32,26 @@ impl RunnerStatus {
     }
 }
 
+/// Where a workflow run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunState {
+    /// Waiting for a runner (GitHub: queued, requested, waiting, pending).
+    Queued,
+    /// Running.
+    InProgress,
+    /// Finished, whatever the result.
+    Completed,
+}
+
+/// One run of a workflow file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkflowRun {
+    /// Where it is.
+    pub state: RunState,
+    /// When it last changed (for a completed run: about when it finished).
+    pub updated_at: std::time::SystemTime,
+}
+
 /// A place where actions run. Single requests; the caller waits and retries.
 #[async_trait::async_trait]
 pub trait ExecutionBackend: Send + Sync {
@@ -53,6 +73,24 @@ pub trait ExecutionBackend: Send + Sync {
     /// The file at `path` on `git_ref`, or `None` when it does not exist.
     async fn fetch_file(&self, path: &str, git_ref: &str)
     -> Result<Option<Vec<u8>>, ProviderError>;
+
+    /// The newest runs (at most `limit`, newest first) of the workflow file `workflow_file`;
+    /// the reaper uses them to tell a busy VM from an idle one. Backends that cannot list runs
+    /// keep the default, which says so.
+    async fn workflow_runs(
+        &self,
+        workflow_file: &str,
+        limit: u32,
+    ) -> Result<Vec<WorkflowRun>, ProviderError> {
+        let _ = limit;
+        Err(ProviderError::new(
+            crate::provider::ErrorClass::Unsupported,
+            format!(
+                "{} cannot list the runs of {workflow_file}",
+                self.describe()
+            ),
+        ))
+    }
 }
 
 /// What a backend is built from: one ComputeServers entry.

@@ -4,7 +4,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ephflow_core::backend::{BackendContext, ExecutionBackend, RunnerStatus};
+use ephflow_core::backend::{
+    BackendContext, ExecutionBackend, RunState, RunnerStatus, WorkflowRun,
+};
 use ephflow_core::provider::{ErrorClass, ProviderError};
 use octocrab::Octocrab;
 use serde::Deserialize;
@@ -39,6 +41,17 @@ struct Runner {
     name: String,
     status: String,
     busy: bool,
+}
+
+#[derive(Deserialize)]
+struct RunList {
+    workflow_runs: Vec<RunSummary>,
+}
+
+#[derive(Deserialize)]
+struct RunSummary {
+    status: Option<String>,
+    updated_at: String,
 }
 
 /// Runners listed per page (GitHub's maximum).
@@ -312,6 +325,56 @@ impl ExecutionBackend for GithubBackend {
             e.message.push_str("; not re-sent, since the workflow may have started: check the Actions tab before invoking again");
         }
         Err(e)
+    }
+
+    async fn workflow_runs(
+        &self,
+        workflow_file: &str,
+        limit: u32,
+    ) -> Result<Vec<WorkflowRun>, ProviderError> {
+        let path = format!(
+            "/repos/{}/{}/actions/workflows/{}/runs?per_page={}",
+            self.owner,
+            self.repo,
+            encode(workflow_file),
+            limit.clamp(1, 100)
+        );
+        let (status, limit_facts, body) = self.send("GET", &path, None).await?;
+        if status == 404 {
+            // Not registered (yet): no runs.
+            return Ok(Vec::new());
+        }
+        if status != 200 {
+            return Err(self.failure(
+                &format!("list the runs of {workflow_file}"),
+                "the \"Actions: read\" repository permission",
+                status,
+                &limit_facts,
+                &body,
+            ));
+        }
+        let list: RunList = serde_json::from_str(&body).map_err(|e| {
+            ProviderError::new(ErrorClass::Temporary, format!("unreadable run list: {e}"))
+        })?;
+        list.workflow_runs
+            .into_iter()
+            .map(|r| {
+                let state = match r.status.as_deref() {
+                    Some("completed") => RunState::Completed,
+                    Some("in_progress") => RunState::InProgress,
+                    _ => RunState::Queued,
+                };
+                let updated_at = chrono::DateTime::parse_from_rfc3339(&r.updated_at)
+                    .map_err(|e| {
+                        ProviderError::new(
+                            ErrorClass::Temporary,
+                            format!("unreadable run time {:?}: {e}", r.updated_at),
+                        )
+                    })?
+                    .into();
+                Ok(WorkflowRun { state, updated_at })
+            })
+            .collect()
     }
 
     async fn fetch_file(

@@ -47,6 +47,8 @@ struct State {
     ignore_name_filter: bool,
     answers: VecDeque<(String, Scripted)>,
     contents: HashMap<(String, String), Vec<u8>>,
+    /// (workflow file, status, updated_at), oldest first.
+    runs: Vec<(String, String, String)>,
     seen: Vec<Seen>,
 }
 
@@ -127,6 +129,33 @@ impl FakeGitHub {
             .expect("not poisoned")
             .contents
             .insert((path.to_owned(), git_ref.to_owned()), content.to_vec());
+    }
+
+    /// Sets the runner `name`'s status (`online` / `offline`) and busy flag, registering it
+    /// when it is not yet (the e2e harness plays the VM's runner agent with it).
+    pub fn set_runner(&self, name: &str, status: &str, busy: bool) {
+        let mut st = self.state.lock().expect("not poisoned");
+        match st.runners.iter_mut().find(|r| r.name == name) {
+            Some(r) => {
+                r.status = status.to_owned();
+                r.busy = busy;
+            }
+            None => st.runners.push(FakeRunner {
+                name: name.to_owned(),
+                status: status.to_owned(),
+                busy,
+            }),
+        }
+    }
+
+    /// Adds a run of `workflow_file` (newest last): `status` is GitHub's (`queued`,
+    /// `in_progress`, `completed`), `updated_at` RFC 3339.
+    pub fn add_run(&self, workflow_file: &str, status: &str, updated_at: &str) {
+        self.state.lock().expect("not poisoned").runs.push((
+            workflow_file.to_owned(),
+            status.to_owned(),
+            updated_at.to_owned(),
+        ));
     }
 
     /// Every request received, in order.
@@ -238,6 +267,27 @@ fn respond(state: &Mutex<State>, method: &str, path: &str) -> (u16, Vec<(String,
             r#"{{"total_count":{},"runners":[{}]}}"#,
             filtered.len(),
             items.join(",")
+        );
+        return (200, Vec::new(), body);
+    }
+    if method == "GET" && route.ends_with("/runs") && route.contains("/actions/workflows/") {
+        let file = route
+            .trim_end_matches("/runs")
+            .rsplit('/')
+            .next()
+            .map(percent_decode)
+            .unwrap_or_default();
+        let runs: Vec<String> = st
+            .runs
+            .iter()
+            .rev()
+            .filter(|(f, _, _)| *f == file)
+            .map(|(_, status, at)| format!(r#"{{"status":"{status}","updated_at":"{at}"}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"total_count":{},"workflow_runs":[{}]}}"#,
+            runs.len(),
+            runs.join(",")
         );
         return (200, Vec::new(), body);
     }

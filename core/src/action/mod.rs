@@ -101,7 +101,8 @@ impl ActionError {
 pub enum Builtin {
     /// `vm_start`: request the VM's start (returns at once).
     Start,
-    /// `vm_poll`: wait until the VM runs and its runner is online.
+    /// `vm_poll`: wait until the VM runs and its runner is online, starting it again if it
+    /// was stopped meanwhile.
     Poll,
     /// `vm_stop`: request the VM's stop.
     Stop,
@@ -424,13 +425,15 @@ impl PreparedAction {
         Ok(match self.builtin {
             Builtin::Start => engine.start().await?,
             Builtin::Stop => engine.stop().await?,
+            // The poll heals: a VM stopped (or stopping) since vm_start ran (reaped, or
+            // stopped by another invocation of the workflow) is started again first.
             Builtin::Poll => match (&config.runner_name, self.runner_server()) {
                 (Some(runner), Some(server)) => {
                     let backend = self.backend(&server, ctx.secrets.clone()).await?;
                     let probe = BackendRunnerProbe::new(backend.as_ref(), runner);
-                    engine.with_runner(&probe).wait_ready().await?
+                    engine.with_runner(&probe).start_and_wait().await?
                 }
-                _ => engine.wait_ready().await?,
+                _ => engine.start_and_wait().await?,
             },
         })
     }
