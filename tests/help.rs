@@ -16,6 +16,7 @@ const COMMANDS: &[&[&str]] = &[
     &["vm", "poll"],
     &["vm", "stop"],
     &["vm", "preflight"],
+    &["vm", "reap"],
     &["action"],
     &["action", "run"],
     &["register"],

@@ -422,14 +422,37 @@ fn native_builtins_run_ephflow_in_the_given_image() {
         &out,
     )
     .code(0)
-    .stdout(predicate::str::contains("wrote 7 workflow files"));
+    .stdout(predicate::str::contains("wrote 8 workflow files"));
     if python_available("yaml") {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
         paths.sort();
-        let docs = yaml_documents(&paths);
+        let mut docs = yaml_documents(&paths);
+        let reaper = docs.remove("fan-in-ephflow-reaper.yml").expect("a reaper");
+        assert_eq!(reaper["on"]["schedule"][0]["cron"], "*/10 * * * *");
+        assert!(reaper["on"]["workflow_dispatch"].is_object());
+        let job = &reaper["jobs"]["reap"];
+        assert_eq!(job["container"], NATIVE_IMAGE);
+        assert_eq!(job["steps"][0]["run"], "ephflow vm reap\n");
+        assert_eq!(
+            job["env"]["PAYLOAD_URL"],
+            "test-org/fan-in-actions/main/fan-in_augmented.json"
+        );
+        let mut secrets: Vec<&str> = job["env"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "PAYLOAD_URL" && *k != "EPHFLOW_SERVER")
+            .collect();
+        secrets.sort_unstable();
+        assert_eq!(
+            secrets,
+            ["GH_PAT", "VM_AccessKey", "VM_SecretKey"],
+            "only what the reaper needs"
+        );
         for (name, doc) in &docs {
             let action = name
                 .strip_prefix("fan-in-")

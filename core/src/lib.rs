@@ -16,6 +16,7 @@ pub mod inject;
 pub mod lifecycle;
 pub mod picture;
 pub mod provider;
+pub mod reap;
 pub mod registry;
 pub mod scenarios;
 #[cfg(test)]

@@ -62,6 +62,17 @@ pub struct RenderOptions {
     /// Run the lifecycle actions with `ephflow action run` in this image, instead of FaaSr's
     /// runtime in the workflow's containers.
     pub native_builtin_image: Option<String>,
+    /// Also render the scheduled reaper (`ephflow vm reap`), when the workflow has a VM.
+    pub reaper: Option<ReaperOptions>,
+}
+
+/// The scheduled reaper's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaperOptions {
+    /// An image with ephflow on PATH.
+    pub image: String,
+    /// Path of the workflow JSON in the repository (the reaper reads it from there).
+    pub payload_path: String,
 }
 
 inventory::collect!(BackendRegistration);

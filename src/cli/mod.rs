@@ -4,6 +4,7 @@ mod action;
 mod augment;
 mod graph;
 mod progress;
+mod reap;
 mod register;
 mod report;
 mod schema;

@@ -39,6 +39,15 @@ pub struct RegisterArgs {
         value_parser = clap::builder::NonEmptyStringValueParser::new()
     )]
     builtin_image: Option<String>,
+    /// Also render `<WorkflowName>-ephflow-reaper.yml`, a scheduled job (every 10 minutes, and
+    /// on demand) that runs `ephflow vm reap` in IMAGE to stop the VM when nothing uses it
+    /// (VMConfig.IdleTimeout, MaxLifetime) [default with --builtins native: --builtin-image].
+    #[arg(long, value_name = "IMAGE", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    reaper_image: Option<String>,
+    /// Path of the workflow JSON in the repository, which the reaper reads [default: FILE's
+    /// name, as `ephflow invoke` assumes].
+    #[arg(long, value_name = "PATH")]
+    payload_path: Option<String>,
 }
 
 /// Who runs the lifecycle actions.
@@ -77,6 +86,29 @@ pub fn register(args: RegisterArgs) -> Exit {
             .flatten()
             .and_then(|p| (p.ci_stop_step)(vm))
     });
+    let native_image = args
+        .builtin_image
+        .clone()
+        .filter(|_| args.builtins == Builtins::Native);
+    let reaper = args
+        .reaper_image
+        .clone()
+        .or_else(|| native_image.clone())
+        .filter(|_| workflow.vm_config.is_some())
+        .map(|image| ephflow::core::registry::ReaperOptions {
+            image,
+            payload_path: args.payload_path.clone().unwrap_or_else(|| {
+                args.file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            }),
+        });
+    if workflow.vm_config.is_some() && reaper.is_none() {
+        eprintln!(
+            "note: no reaper rendered (it stops a VM left running by a cancelled or broken run): pass --reaper-image IMAGE (see the Dockerfile)"
+        );
+    }
     // Every linked backend whose FaaSType the workflow uses renders its servers' files.
     let backends = match ephflow::core::registry::backends() {
         Ok(b) => b,
@@ -93,10 +125,8 @@ pub fn register(args: RegisterArgs) -> Exit {
         }
         let options = ephflow::core::registry::RenderOptions {
             stop_step: stop_step.clone(),
-            native_builtin_image: args
-                .builtin_image
-                .clone()
-                .filter(|_| args.builtins == Builtins::Native),
+            native_builtin_image: native_image.clone(),
+            reaper: reaper.clone(),
         };
         match (backend.render)(&workflow, &options) {
             Ok(rendered) => files.extend(rendered),

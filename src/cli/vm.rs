@@ -48,6 +48,10 @@ enum VmAction {
     /// Check, without changing anything, that the credentials may describe, start and stop
     /// the VM.
     Preflight(Common),
+    /// Stop the VM when nothing uses it: never while its runner is busy or a VM job (a VM
+    /// action or a poll) is queued or running; otherwise once it has run longer than the max
+    /// lifetime, or its runner has been online and idle for longer than the idle time.
+    Reap(super::reap::ReapArgs),
 }
 
 #[derive(Debug, Args)]
@@ -69,7 +73,7 @@ struct Common {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
+pub enum OutputFormat {
     Human,
     Json,
 }
@@ -127,6 +131,7 @@ fn status_json(status: &VmStatus) -> serde_json::Value {
 
 pub fn run(args: VmArgs) -> Exit {
     let (what, common, wait) = match &args.action {
+        VmAction::Reap(reap) => return super::reap::run(reap),
         VmAction::Status(c) => ("status", c, false),
         VmAction::Start { common, wait } => ("start", common, *wait),
         VmAction::Poll(c) => ("poll", c, false),

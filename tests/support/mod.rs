@@ -15,6 +15,8 @@ pub fn root() -> PathBuf {
 
 pub use ephflow_core::testkit::missing;
 
+pub mod world;
+
 /// The shared corpus of real FaaSr workflows: `$EPHFLOW_CORPUS`, or `../shared/corpus`.
 pub fn corpus_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("EPHFLOW_CORPUS")

@@ -7,7 +7,7 @@
 //! ambiguous scalars (`on`, `yes`, ...).
 
 use ephflow_core::provider::{CiValue, derived_secret_names};
-use ephflow_core::registry::RenderOptions;
+use ephflow_core::registry::{ReaperOptions, RenderOptions};
 use ephflow_core::schema::model::{ActionType, FaaSType, Workflow};
 use ephflow_core::schema::names::{INJECTED_POLL, INJECTED_START};
 use serde_json::{Map, Value, json};
@@ -40,6 +40,11 @@ pub enum RenderError {
         /// What it derives from.
         from: String,
     },
+    /// The reaper needs a GitHubActions server to run on.
+    #[error(
+        "the reaper runs on GitHub Actions, but the workflow has no GitHubActions server; drop --reaper-image"
+    )]
+    NoReaperServer,
     /// VM actions without the lifecycle actions.
     #[error(
         "the workflow has RequiresVM actions but no faasr-vm-start: register the augmented workflow (`ephflow augment` first)"
@@ -227,5 +232,81 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
             text,
         });
     }
+    if let (Some(reaper), Some(vm)) = (&options.reaper, &w.vm_config) {
+        files.push(render_reaper(w, vm, reaper)?);
+    }
     Ok(files)
+}
+
+/// Every 10 minutes the reaper stops the VM if nothing uses it (see `ephflow vm reap`). It runs
+/// on the server of the VM actions, whose repository holds the runner and the VM jobs, and
+/// reads the committed workflow JSON from there; it gets only the VM's and the GitHub
+/// servers' secrets.
+fn render_reaper(
+    w: &Workflow,
+    vm: &ephflow_core::schema::model::VmConfig,
+    reaper: &ReaperOptions,
+) -> Result<RenderedFile, RenderError> {
+    let server_name = w
+        .vm_actions()
+        .next()
+        .map(|(_, a)| a.faas_server.clone())
+        .or_else(|| {
+            w.compute_servers
+                .iter()
+                .find(|(_, s)| s.faas_type == FaaSType::GitHubActions)
+                .map(|(n, _)| n.clone())
+        });
+    let Some((server_name, server)) = server_name
+        .and_then(|n| w.compute_servers.get(&n).map(|s| (n, s)))
+        .filter(|(_, s)| s.faas_type == FaaSType::GitHubActions)
+    else {
+        return Err(RenderError::NoReaperServer);
+    };
+    let payload_url = format!(
+        "{}/{}/{}/{}",
+        server.user_name.as_deref().unwrap_or_default(),
+        server.action_repo_name.as_deref().unwrap_or_default(),
+        server.branch.as_deref().unwrap_or("main"),
+        reaper.payload_path
+    );
+    check_expression("the reaper image", &reaper.image)?;
+    check_expression("the payload path", &payload_url)?;
+    check_expression(&format!("ComputeServers.{server_name}"), &server_name)?;
+    let mut env = Map::new();
+    let wanted: Vec<String> = derived_secret_names(w)
+        .into_iter()
+        .filter(|(_, from)| from == "VMConfig.Name" || from.starts_with("ComputeServers."))
+        .map(|(name, _)| name)
+        .filter(|name| name.ends_with("_PAT") || name.starts_with(&format!("{}_", vm.name)))
+        .collect();
+    for name in wanted {
+        if !valid_secret_name(&name) {
+            return Err(RenderError::SecretName {
+                name,
+                from: "VMConfig.Name".into(),
+            });
+        }
+        env.insert(name.clone(), secret_ref(&name));
+    }
+    env.insert("PAYLOAD_URL".into(), json!(payload_url));
+    env.insert("EPHFLOW_SERVER".into(), json!(server_name));
+    let title = format!("{}-ephflow-reaper", w.workflow_name);
+    let doc = json!({
+        "name": title,
+        "on": {"schedule": [{"cron": "*/10 * * * *"}], "workflow_dispatch": {}},
+        "permissions": {"contents": "read", "actions": "read"},
+        "concurrency": {"group": title, "cancel-in-progress": false},
+        "jobs": {"reap": {
+            "runs-on": "ubuntu-latest",
+            "timeout-minutes": 10,
+            "container": reaper.image,
+            "env": env,
+            "steps": [{"name": "Stop the VM if nothing uses it", "run": "ephflow vm reap\n"}],
+        }},
+    });
+    Ok(RenderedFile {
+        name: format!("{title}.yml"),
+        text: serde_saphyr::to_string(&doc).expect("JSON values serialize to YAML"),
+    })
 }

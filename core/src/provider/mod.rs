@@ -119,6 +119,13 @@ pub trait VmProvider: Send + Sync {
     /// Checks, without side effects, that the credentials may describe, start and stop the VM
     /// (EC2: DryRun requests). Names the missing permission on failure.
     async fn preflight(&self) -> Result<(), ProviderError>;
+
+    /// When the VM last started, if the provider can tell (EC2: the instance's launch time,
+    /// which a start resets). The reaper's max-lifetime rule needs it; without it (the
+    /// default) that rule is skipped and the reaper says so.
+    async fn running_since(&self) -> Result<Option<std::time::SystemTime>, ProviderError> {
+        Ok(None)
+    }
 }
 
 /// What a provider is built from.

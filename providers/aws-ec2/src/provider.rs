@@ -292,6 +292,24 @@ impl VmProvider for Ec2Provider {
             .map_err(|e| self.classify("StopInstances", e))
     }
 
+    async fn running_since(&self) -> Result<Option<std::time::SystemTime>, ProviderError> {
+        let out = self
+            .client
+            .describe_instances()
+            .instance_ids(&self.instance_id)
+            .send()
+            .await
+            .map_err(|e| self.classify("DescribeInstances", e))?;
+        let launched = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .find(|i| i.instance_id() == Some(self.instance_id.as_str()))
+            .and_then(|i| i.launch_time())
+            .and_then(|t| std::time::SystemTime::try_from(*t).ok());
+        Ok(launched)
+    }
+
     async fn preflight(&self) -> Result<(), ProviderError> {
         let id = &self.instance_id;
         let describe = self

@@ -84,6 +84,28 @@ pub struct VmConfig {
     #[schemars(range(min = 1))]
     pub runner_timeout: Option<u64>,
 
+    /// Seconds the reaper (`ephflow vm reap`, the rendered scheduled workflow) lets the VM run
+    /// with its runner online and idle and no VM job queued or running, before stopping it.
+    /// Default 1800 (30 minutes: longer than typical gaps between VM actions; a later poll
+    /// starts the VM again anyway).
+    #[serde(
+        rename = "IdleTimeout",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(range(min = 1))]
+    pub idle_timeout: Option<u64>,
+
+    /// Seconds after which the reaper stops the VM however long it has been idle, unless a
+    /// VM job is queued or running on it. Default 43200 (12 hours).
+    #[serde(
+        rename = "MaxLifetime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(range(min = 1))]
+    pub max_lifetime: Option<u64>,
+
     /// Other keys (provider-specific settings, or tool settings such as `Strategy`), kept as
     /// written.
     #[serde(flatten)]
