@@ -91,6 +91,42 @@ pub trait ExecutionBackend: Send + Sync {
             ),
         ))
     }
+
+    /// What the credentials may do here, read without side effects (`ephflow doctor`).
+    /// Backends that cannot tell keep the default, which says so.
+    async fn check_access(&self) -> Result<AccessReport, ProviderError> {
+        Err(ProviderError::new(
+            crate::provider::ErrorClass::Unsupported,
+            format!("{} cannot check its access", self.describe()),
+        ))
+    }
+
+    /// The labels of the self-hosted runner `name`, or `None` when it is not registered.
+    /// Backends without runner labels keep the default, which says so.
+    async fn runner_labels(&self, name: &str) -> Result<Option<Vec<String>>, ProviderError> {
+        Err(ProviderError::new(
+            crate::provider::ErrorClass::Unsupported,
+            format!(
+                "{} cannot list the labels of runner {name}",
+                self.describe()
+            ),
+        ))
+    }
+}
+
+/// What [`ExecutionBackend::check_access`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessReport {
+    /// Where the credentials came from (GitHub: the variable holding the token), never what
+    /// they are.
+    pub credential_source: Option<String>,
+    /// Whether they may start workflows (`None`: the backend could not tell).
+    pub can_dispatch: Option<bool>,
+    /// Whether they may list the self-hosted runners.
+    pub can_read_runners: bool,
+    /// The access the backend reported, for messages (GitHub: the strongest repository
+    /// permission, such as `push`).
+    pub detail: String,
 }
 
 /// What a backend is built from: one ComputeServers entry.

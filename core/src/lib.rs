@@ -15,6 +15,7 @@ pub mod graph;
 pub mod inject;
 pub mod lifecycle;
 pub mod picture;
+pub mod plan;
 pub mod provider;
 pub mod reap;
 pub mod registry;
@@ -23,6 +24,7 @@ pub mod scenarios;
 mod test_support;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod text;
 pub mod validate;
 
 pub use ephflow_schema as schema;

@@ -80,14 +80,7 @@ pub enum Verdict {
 }
 
 fn minutes(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
+    crate::text::duration(d.as_secs_f64())
 }
 
 /// Decides from `facts` at `now`.

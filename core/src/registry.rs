@@ -29,7 +29,16 @@ pub struct ProviderRegistration {
     /// A CI step that stops the VM, run by hosted runners when a VM job fails or is cancelled
     /// (`None`: the provider has no such step).
     pub ci_stop_step: fn(&ephflow_schema::model::VmConfig) -> Option<crate::provider::CiStep>,
+    /// The least-privilege access policy of the VM lifecycle for a VMConfig, in the cloud's
+    /// own policy language (AWS: an IAM policy document), given the account when known
+    /// (`None`: the provider writes its wildcard for it). `None`: the provider has no policy
+    /// language, or the VMConfig lacks what the policy names.
+    pub access_policy: AccessPolicyFn,
 }
+
+/// Builds a provider's access policy: (VMConfig, account) → policy document.
+pub type AccessPolicyFn =
+    fn(&ephflow_schema::model::VmConfig, Option<&str>) -> Option<serde_json::Value>;
 
 inventory::collect!(ProviderRegistration);
 
@@ -219,6 +228,7 @@ mod tests {
                 Box::pin(async { Err(ProviderError::new(ErrorClass::Unsupported, "test record")) })
             },
             ci_stop_step: |_| None,
+            access_policy: |_, _| None,
         }
     }
 

@@ -22,6 +22,7 @@ inventory::submit! {
             ))
         }),
         ci_stop_step: |_| None,
+        access_policy: |_, _| None,
     }
 }
 

@@ -2,7 +2,10 @@
 
 mod action;
 mod augment;
+mod doctor;
 mod graph;
+mod iam;
+mod plan;
 mod progress;
 mod reap;
 mod register;
@@ -22,8 +25,9 @@ use ephflow::schema::{Diagnostic, Document, ParseError};
 ///
 /// ephflow validates FaaSr workflow files (including the VMConfig and RequiresVM fields of
 /// FaaSr's EphFlow capability), injects the VM lifecycle actions, draws the workflow graph,
-/// drives the VM, renders and starts the GitHub Actions workflows, runs the lifecycle actions
-/// natively inside their jobs, and generates the workflow JSON Schema.
+/// plans the strategies (Gantt chart), drives and reaps the VM, checks a setup (doctor) and
+/// prints its least-privilege IAM policy, renders and starts the GitHub Actions workflows, runs
+/// the lifecycle actions natively inside their jobs, and generates the workflow JSON Schema.
 ///
 /// Exit codes: 0 success, 1 invalid input (nothing written), 2 usage error, 3 cloud/backend
 /// failure, 4 timeout, 5 file could not be read or written, 70 internal error.
@@ -44,6 +48,9 @@ enum Command {
     Validate(validate::ValidateArgs),
     Augment(augment::AugmentArgs),
     Graph(graph::GraphArgs),
+    Plan(plan::PlanArgs),
+    IamPolicy(iam::IamPolicyArgs),
+    Doctor(doctor::DoctorArgs),
     Vm(vm::VmArgs),
     Action(action::ActionArgs),
     Register(register::RegisterArgs),
@@ -57,6 +64,9 @@ pub fn run(cli: Cli) -> Exit {
         Command::Validate(args) => validate::run(args),
         Command::Augment(args) => augment::run(args),
         Command::Graph(args) => graph::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::IamPolicy(args) => iam::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Vm(args) => vm::run(args),
         Command::Action(args) => action::run(args),
         Command::Register(args) => register::register(args),

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ephflow_core::backend::{
-    BackendContext, ExecutionBackend, RunState, RunnerStatus, WorkflowRun,
+    AccessReport, BackendContext, ExecutionBackend, RunState, RunnerStatus, WorkflowRun,
 };
 use ephflow_core::provider::{ErrorClass, ProviderError};
 use octocrab::Octocrab;
@@ -17,6 +17,7 @@ pub struct GithubBackend {
     client: Octocrab,
     owner: String,
     repo: String,
+    token_source: TokenSource,
 }
 
 /// Where the token came from (logged; the value never is).
@@ -41,6 +42,34 @@ struct Runner {
     name: String,
     status: String,
     busy: bool,
+    #[serde(default)]
+    labels: Vec<RunnerLabel>,
+}
+
+#[derive(Deserialize)]
+struct RunnerLabel {
+    name: String,
+}
+
+/// The part of `GET /repos/{owner}/{repo}` that says what the token's user may do (absent
+/// for GitHub App and `GITHUB_TOKEN` installation tokens).
+#[derive(Deserialize)]
+struct RepoAnswer {
+    permissions: Option<RepoPermissions>,
+}
+
+#[derive(Deserialize)]
+struct RepoPermissions {
+    #[serde(default)]
+    admin: bool,
+    #[serde(default)]
+    maintain: bool,
+    #[serde(default)]
+    push: bool,
+    #[serde(default)]
+    triage: bool,
+    #[serde(default)]
+    pull: bool,
 }
 
 #[derive(Deserialize)]
@@ -91,9 +120,13 @@ impl GithubBackend {
         } else if let Some(t) = ctx.secrets.get("GITHUB_TOKEN") {
             (t, TokenSource::GithubToken)
         } else {
-            return Err(invalid(format!(
-                "no GitHub token: set {server_pat}, GH_PAT or GITHUB_TOKEN"
-            )));
+            // A server called GH has GH_PAT as its own variable: name it once.
+            let names = if server_pat == "GH_PAT" {
+                "GH_PAT or GITHUB_TOKEN".to_owned()
+            } else {
+                format!("{server_pat}, GH_PAT or GITHUB_TOKEN")
+            };
+            return Err(invalid(format!("no GitHub token: set {names}")));
         };
         let mut builder = Octocrab::builder()
             .personal_token(token.expose().to_owned())
@@ -115,6 +148,7 @@ impl GithubBackend {
             client,
             owner,
             repo,
+            token_source: source,
         })
     }
 
@@ -222,6 +256,44 @@ impl GithubBackend {
         };
         ProviderError::new(class, text).with_code(status.to_string())
     }
+
+    /// The self-hosted runner called `name`, or `None` when it is not registered. The name
+    /// filter usually answers in one page; pages are followed anyway, never just the first.
+    async fn find_runner(&self, name: &str) -> Result<Option<Runner>, ProviderError> {
+        let mut page = 1;
+        loop {
+            let path = format!(
+                "/repos/{}/{}/actions/runners?name={}&per_page={PER_PAGE}&page={page}",
+                self.owner,
+                self.repo,
+                encode(name)
+            );
+            let (status, limit, body) = self.send("GET", &path, None).await?;
+            if status != 200 {
+                return Err(self.failure(
+                    "list self-hosted runners",
+                    "the \"Administration: read\" repository permission",
+                    status,
+                    &limit,
+                    &body,
+                ));
+            }
+            let list: RunnerList = serde_json::from_str(&body).map_err(|e| {
+                ProviderError::new(
+                    ErrorClass::Temporary,
+                    format!("unreadable runner list: {e}"),
+                )
+            })?;
+            let done = list.runners.is_empty() || page * PER_PAGE >= list.total_count;
+            if let Some(r) = list.runners.into_iter().find(|r| r.name == name) {
+                return Ok(Some(r));
+            }
+            if done {
+                return Ok(None);
+            }
+            page += 1;
+        }
+    }
 }
 
 /// Rate-limit facts of one answer.
@@ -251,44 +323,92 @@ impl ExecutionBackend for GithubBackend {
     }
 
     async fn runner_status(&self, name: &str) -> Result<RunnerStatus, ProviderError> {
-        // The name filter usually answers in one page; pages are followed anyway, never just
-        // the first.
-        let mut page = 1;
-        loop {
-            let path = format!(
-                "/repos/{}/{}/actions/runners?name={}&per_page={PER_PAGE}&page={page}",
-                self.owner,
-                self.repo,
-                encode(name)
-            );
-            let (status, limit, body) = self.send("GET", &path, None).await?;
-            if status != 200 {
+        Ok(match self.find_runner(name).await? {
+            Some(r) => match (r.status.as_str(), r.busy) {
+                ("online", true) => RunnerStatus::Busy,
+                ("online", false) => RunnerStatus::Online,
+                _ => RunnerStatus::Offline,
+            },
+            None => RunnerStatus::Absent,
+        })
+    }
+
+    async fn runner_labels(&self, name: &str) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(self
+            .find_runner(name)
+            .await?
+            .map(|r| r.labels.into_iter().map(|l| l.name).collect()))
+    }
+
+    /// Reads the repository's `permissions` (what the token's user may do: push or admin
+    /// may dispatch) and lists one runner to see that the list is readable. A fine-grained
+    /// token's own narrower grants are not reported by GitHub: a dispatch can still fail.
+    async fn check_access(&self) -> Result<AccessReport, ProviderError> {
+        let token = match &self.token_source {
+            TokenSource::ServerPat(name) => name.clone(),
+            TokenSource::GhPat => "GH_PAT".into(),
+            TokenSource::GithubToken => "GITHUB_TOKEN".into(),
+        };
+        let path = format!("/repos/{}/{}", self.owner, self.repo);
+        let (status, limit, body) = self.send("GET", &path, None).await?;
+        if status != 200 {
+            return Err(self.failure(
+                "read the repository",
+                "the \"Metadata: read\" repository permission",
+                status,
+                &limit,
+                &body,
+            ));
+        }
+        let answer: RepoAnswer = serde_json::from_str(&body).map_err(|e| {
+            ProviderError::new(
+                ErrorClass::Temporary,
+                format!("unreadable repository answer: {e}"),
+            )
+        })?;
+        let (can_dispatch, detail) = match answer.permissions {
+            Some(p) => {
+                let strongest = [
+                    (p.admin, "admin"),
+                    (p.maintain, "maintain"),
+                    (p.push, "push"),
+                    (p.triage, "triage"),
+                    (p.pull, "pull"),
+                ]
+                .into_iter()
+                .find(|(has, _)| *has)
+                .map_or("none", |(_, name)| name);
+                (
+                    Some(p.admin || p.maintain || p.push),
+                    format!("repository permission {strongest}"),
+                )
+            }
+            None => (None, "no repository permissions reported".to_owned()),
+        };
+        let path = format!(
+            "/repos/{}/{}/actions/runners?per_page=1",
+            self.owner, self.repo
+        );
+        let (status, limit, body) = self.send("GET", &path, None).await?;
+        let can_read_runners = match status {
+            200 => true,
+            403 | 404 => false,
+            s => {
                 return Err(self.failure(
                     "list self-hosted runners",
                     "the \"Administration: read\" repository permission",
-                    status,
+                    s,
                     &limit,
                     &body,
                 ));
             }
-            let list: RunnerList = serde_json::from_str(&body).map_err(|e| {
-                ProviderError::new(
-                    ErrorClass::Temporary,
-                    format!("unreadable runner list: {e}"),
-                )
-            })?;
-            if let Some(r) = list.runners.iter().find(|r| r.name == name) {
-                return Ok(match (r.status.as_str(), r.busy) {
-                    ("online", true) => RunnerStatus::Busy,
-                    ("online", false) => RunnerStatus::Online,
-                    _ => RunnerStatus::Offline,
-                });
-            }
-            if list.runners.is_empty() || page * PER_PAGE >= list.total_count {
-                return Ok(RunnerStatus::Absent);
-            }
-            page += 1;
-        }
+        };
+        Ok(AccessReport {
+            credential_source: Some(token),
+            can_dispatch,
+            can_read_runners,
+            detail,
+        })
     }
 
     async fn dispatch(

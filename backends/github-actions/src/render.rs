@@ -52,8 +52,9 @@ pub enum RenderError {
     NotAugmented,
 }
 
-/// Default containers by action Type, as FaaSr's GitHub Actions images are named.
-fn default_image(kind: Option<ActionType>) -> &'static str {
+/// Default containers by action Type, as FaaSr's GitHub Actions images are named (what an
+/// action without an ActionContainers entry runs in).
+pub fn default_image(kind: Option<ActionType>) -> &'static str {
     match kind {
         Some(ActionType::R) => "ghcr.io/faasr/github-actions-r:latest",
         Some(ActionType::Julia) => "ghcr.io/faasr/github-actions-julia:latest",

@@ -50,6 +50,10 @@ struct State {
     /// (workflow file, status, updated_at), oldest first.
     runs: Vec<(String, String, String)>,
     seen: Vec<Seen>,
+    /// Labels by runner name (unset: GitHub's defaults for a Linux x64 runner).
+    runner_labels: HashMap<String, Vec<String>>,
+    /// The repository's `permissions` object (unset: a collaborator with push).
+    repo_permissions: Option<Vec<(String, bool)>>,
 }
 
 /// The fake API. Cheap to clone; the server stops with the process.
@@ -158,6 +162,30 @@ impl FakeGitHub {
         ));
     }
 
+    /// Sets the labels the runner `name` reports (by default `self-hosted`, `Linux`, `X64`,
+    /// as GitHub gives a Linux x64 runner).
+    pub fn set_runner_labels(&self, name: &str, labels: &[&str]) {
+        self.state
+            .lock()
+            .expect("not poisoned")
+            .runner_labels
+            .insert(
+                name.to_owned(),
+                labels.iter().map(|l| (*l).to_owned()).collect(),
+            );
+    }
+
+    /// Sets the `permissions` object of `GET /repos/{owner}/{repo}` (by default admin false,
+    /// maintain false, push true, triage true, pull true).
+    pub fn set_repo_permissions(&self, permissions: &[(&str, bool)]) {
+        self.state.lock().expect("not poisoned").repo_permissions = Some(
+            permissions
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), *v))
+                .collect(),
+        );
+    }
+
     /// Every request received, in order.
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().expect("not poisoned").seen.clone()
@@ -257,9 +285,21 @@ fn respond(state: &Mutex<State>, method: &str, path: &str) -> (u16, Vec<(String,
             .take(per_page)
             .enumerate()
             .map(|(i, r)| {
+                let labels: Vec<String> = st
+                    .runner_labels
+                    .get(&r.name)
+                    .cloned()
+                    .unwrap_or_else(|| vec!["self-hosted".into(), "Linux".into(), "X64".into()])
+                    .iter()
+                    .enumerate()
+                    .map(|(j, l)| format!(r#"{{"id":{j},"name":"{l}","type":"read-only"}}"#))
+                    .collect();
                 format!(
-                    r#"{{"id":{i},"name":"{}","os":"linux","status":"{}","busy":{},"labels":[]}}"#,
-                    r.name, r.status, r.busy
+                    r#"{{"id":{i},"name":"{}","os":"linux","status":"{}","busy":{},"labels":[{}]}}"#,
+                    r.name,
+                    r.status,
+                    r.busy,
+                    labels.join(",")
                 )
             })
             .collect();
@@ -288,6 +328,27 @@ fn respond(state: &Mutex<State>, method: &str, path: &str) -> (u16, Vec<(String,
             r#"{{"total_count":{},"workflow_runs":[{}]}}"#,
             runs.len(),
             runs.join(",")
+        );
+        return (200, Vec::new(), body);
+    }
+    // `GET /repos/{owner}/{repo}`: the repository, with what the token's user may do.
+    if method == "GET"
+        && let Some(full_name) = route.strip_prefix("/repos/")
+        && full_name.split('/').count() == 2
+    {
+        let permissions: Vec<String> = match &st.repo_permissions {
+            Some(p) => p.iter().map(|(k, v)| format!(r#""{k}":{v}"#)).collect(),
+            None => vec![
+                r#""admin":false"#.into(),
+                r#""maintain":false"#.into(),
+                r#""push":true"#.into(),
+                r#""triage":true"#.into(),
+                r#""pull":true"#.into(),
+            ],
+        };
+        let body = format!(
+            r#"{{"full_name":"{full_name}","private":true,"permissions":{{{}}}}}"#,
+            permissions.join(",")
         );
         return (200, Vec::new(), body);
     }

@@ -126,6 +126,15 @@ pub trait VmProvider: Send + Sync {
     async fn running_since(&self) -> Result<Option<std::time::SystemTime>, ProviderError> {
         Ok(None)
     }
+
+    /// Resolves the credentials and says where they came from (EC2: the `<Name>_AccessKey` /
+    /// `<Name>_SecretKey` variables, or the standard AWS chain), never what they are. Async
+    /// and fallible because a credential chain is only known to hold credentials once it has
+    /// been asked (`ephflow doctor` reports a chain that holds none). The default: `None`, the
+    /// provider cannot tell.
+    async fn credential_source(&self) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
 }
 
 /// What a provider is built from.

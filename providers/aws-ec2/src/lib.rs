@@ -3,12 +3,13 @@
 //! Registers the `AWS` provider kind: its VMConfig schema (InstanceId, Region) and an
 //! [`Ec2Provider`] on aws-sdk-ec2. Credentials: `<Name>_AccessKey` / `<Name>_SecretKey`, else
 //! the standard AWS chain. Endpoint override: `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL`
-//! (moto, EC2-compatible clouds). IAM: ec2:DescribeInstanceStatus, ec2:StartInstances,
-//! ec2:StopInstances.
+//! (moto, EC2-compatible clouds). IAM: ec2:StartInstances, ec2:StopInstances on the instance,
+//! ec2:DescribeInstanceStatus, ec2:DescribeInstances ([`iam::access_policy`]).
 
 #![warn(missing_docs)]
 
 mod config;
+pub mod iam;
 mod provider;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -29,6 +30,7 @@ inventory::submit! {
             Ok(Box::new(provider) as Box<dyn ephflow_core::provider::VmProvider>)
         }),
         ci_stop_step,
+        access_policy: iam::access_policy,
     }
 }
 

@@ -19,6 +19,12 @@ use ephflow_core::provider::{
 pub struct Ec2Provider {
     client: Client,
     instance_id: String,
+    /// VMConfig.Name, for messages naming the `<Name>_*` variables.
+    name: String,
+    source: CredentialSource,
+    /// The SDK's credentials provider, kept so `credential_source` can resolve it.
+    credentials: Option<aws_sdk_ec2::config::SharedCredentialsProvider>,
+    operation_timeout: Duration,
 }
 
 /// Where the credentials came from (logged; the values never are).
@@ -112,6 +118,10 @@ impl Ec2Provider {
         Ok(Ec2Provider {
             client: Client::new(&sdk),
             instance_id,
+            name: config.name.clone(),
+            source,
+            credentials: sdk.credentials_provider(),
+            operation_timeout: options.operation_timeout,
         })
     }
 
@@ -160,7 +170,7 @@ impl Ec2Provider {
             "UnauthorizedOperation" => (
                 ErrorClass::PermissionDenied,
                 format!(
-                    "the credentials may not call ec2:{action} on {id}; grant ec2:{action} (ephflow needs ec2:DescribeInstanceStatus, ec2:StartInstances and ec2:StopInstances)"
+                    "the credentials may not call ec2:{action} on {id}; grant ec2:{action} (`ephflow iam-policy` prints the policy ephflow needs)"
                 ),
             ),
             "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" => (
@@ -308,6 +318,33 @@ impl VmProvider for Ec2Provider {
             .and_then(|i| i.launch_time())
             .and_then(|t| std::time::SystemTime::try_from(*t).ok());
         Ok(launched)
+    }
+
+    async fn credential_source(&self) -> Result<Option<String>, ProviderError> {
+        use aws_sdk_ec2::config::ProvideCredentials;
+        let name = &self.name;
+        if self.source == CredentialSource::NamedSecrets {
+            return Ok(Some(format!("{name}_AccessKey / {name}_SecretKey")));
+        }
+        let missing = |why: String| {
+            ProviderError::new(
+                ErrorClass::PermissionDenied,
+                format!(
+                    "no AWS credentials: {name}_AccessKey / {name}_SecretKey are not set, and the standard AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity (OIDC), instance metadata) found none: {why}"
+                ),
+            )
+        };
+        let Some(chain) = &self.credentials else {
+            return Err(missing("no credentials provider".into()));
+        };
+        // The chain tries its links only when asked; bounded, since instance metadata may not
+        // answer off AWS.
+        match tokio::time::timeout(self.operation_timeout, chain.provide_credentials()).await {
+            // The error's text names the link that failed, never a credential value.
+            Ok(Err(e)) => Err(missing(e.to_string())),
+            Err(_) => Err(missing("the chain did not answer in time".into())),
+            Ok(Ok(_)) => Ok(Some("the standard AWS credential chain".into())),
+        }
     }
 
     async fn preflight(&self) -> Result<(), ProviderError> {
