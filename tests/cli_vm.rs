@@ -194,6 +194,15 @@ fn poll_waits_for_the_runner_on_the_fake_github_api() {
         .collect();
     assert_eq!(looks.len(), 3, "online on the third look: {looks:?}");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("ghp_fake_token"));
+    // Again, in words: already running, and ready.
+    vm(&moto, &["start", "--wait"], &wf)
+        .env("GITHUB_API_URL", &gh.url)
+        .env("GH_PAT", "ghp_fake_token_never_printed")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "ready (it was already starting or running)",
+        ));
 
     // Without a token there is no runner check, and it says so.
     let out = vm(&moto, &["poll"], &wf)

@@ -109,7 +109,7 @@ fn vm_config_is_composed_from_the_registry() {
     let vm = &schema["$defs"]["VMConfig"];
     assert_eq!(
         vm["properties"]["Provider"]["enum"],
-        serde_json::json!(["AWS"])
+        serde_json::json!(["AWS", "Command"])
     );
     assert_eq!(
         vm["allOf"][0]["if"]["properties"]["Provider"]["const"],
@@ -118,6 +118,16 @@ fn vm_config_is_composed_from_the_registry() {
     assert_eq!(vm["allOf"][0]["then"]["$ref"], "#/$defs/AwsVmConfig");
     let aws = &schema["$defs"]["AwsVmConfig"];
     assert_eq!(aws["required"], serde_json::json!(["InstanceId", "Region"]));
+    assert_eq!(vm["allOf"][1]["then"]["$ref"], "#/$defs/CommandVmConfig");
+    let command = &schema["$defs"]["CommandVmConfig"];
+    assert_eq!(
+        command["required"],
+        serde_json::json!(["InstanceId", "Commands"])
+    );
+    assert_eq!(
+        schema["$defs"]["CommandSet"]["required"],
+        serde_json::json!(["Start", "Stop", "Describe"])
+    );
 }
 
 /// Python's jsonschema, given the committed schemas, accepts every corpus workflow (the two
@@ -143,6 +153,12 @@ fn an_independent_validator_agrees() {
             Value::from("yes"),
         ),
         ("bad-provider", "/VMConfig/Provider", Value::from("Azure")),
+        (
+            "command-without-stop",
+            "/VMConfig",
+            serde_json::json!({"Name": "LABVM", "Provider": "Command", "InstanceId": "lab-vm-1",
+                "Commands": {"Start": "virsh start lab-vm-1", "Describe": "./describe-vm.sh"}}),
+        ),
     ] {
         let mut doc = base.clone();
         *doc.pointer_mut(pointer).unwrap() = value;

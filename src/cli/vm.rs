@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::progress::Progress;
 use ephflow::core::backend::{BackendContext, BackendRunnerProbe, ExecutionBackend};
-use ephflow::core::lifecycle::{Lifecycle, LifecycleError, Outcome, Phase, ReadinessPolicy};
+use ephflow::core::lifecycle::{Lifecycle, LifecycleError, Outcome, ReadinessPolicy};
 use ephflow::core::provider::{BuildContext, EnvSecrets, VmProvider, VmStatus};
 use ephflow::exit::Exit;
 use ephflow::schema::model::{FaaSType, VmConfig};
@@ -213,7 +213,7 @@ pub fn run(args: VmArgs) -> Exit {
                 if let Some(o) = &outcome {
                     step_summary(what, &vm, Ok(o));
                 }
-                print_success(what, &vm, outcome.as_ref(), common.format);
+                print_success(what, wait, &vm, outcome.as_ref(), common.format);
                 Exit::Success
             }
             Err(e) => {
@@ -268,7 +268,15 @@ fn report_failure(what: &str, vm: &str, message: &str) {
     }
 }
 
-fn print_success(what: &str, vm: &str, outcome: Option<&Outcome>, format: OutputFormat) {
+/// `waited`: `start --wait` ran readiness too (the last phase of a finished wait, `ready`, is
+/// not in the timings, which hold completed phases only).
+fn print_success(
+    what: &str,
+    waited: bool,
+    vm: &str,
+    outcome: Option<&Outcome>,
+    format: OutputFormat,
+) {
     let Some(o) = outcome else {
         match format {
             OutputFormat::Json => println!("{}", json!({"vm": vm, "action": what, "ok": true})),
@@ -293,13 +301,11 @@ fn print_success(what: &str, vm: &str, outcome: Option<&Outcome>, format: Output
         }
         OutputFormat::Human => {
             let s = &o.status;
-            let done = match (what, o.requested, o.timings.last().map(|t| t.0)) {
-                ("start", true, Some(Phase::Ready)) => "started and ready",
-                ("start", true, _) => "start requested",
-                ("start", false, Some(Phase::Ready)) => {
-                    "ready (it was already starting or running)"
-                }
-                ("start", false, _) => "already starting or running: nothing to do",
+            let done = match (what, o.requested, waited) {
+                ("start", true, true) => "started and ready",
+                ("start", true, false) => "start requested",
+                ("start", false, true) => "ready (it was already starting or running)",
+                ("start", false, false) => "already starting or running: nothing to do",
                 ("stop", true, _) => "stop requested",
                 ("stop", false, _) => "already stopping or stopped: nothing to do",
                 ("poll", _, _) => "ready",
