@@ -94,6 +94,9 @@ impl Document {
     /// The typed view. Fails with a pointer when a value has the wrong shape; run schema
     /// validation first for friendlier messages.
     pub fn workflow(&self) -> Result<Workflow, ModelError> {
+        if let Some(e) = array_for_struct(&self.value) {
+            return Err(e);
+        }
         let mut w: Workflow =
             serde_path_to_error::deserialize(&self.value).map_err(|e| ModelError {
                 pointer: path_to_pointer(e.path()),
@@ -112,6 +115,40 @@ impl Document {
     pub fn write_pretty(&self, out: impl std::io::Write) -> std::io::Result<()> {
         write_pretty(&self.value, out)
     }
+}
+
+/// serde's derived structs also accept arrays (fields in declaration order), which the schema
+/// rejects and which would give model-derived diagnostics pointers (`/ActionList/a/FaaSServer`)
+/// that do not exist in the document (found by fuzzing): refuse them where a struct is read.
+fn array_for_struct(value: &serde_json::Value) -> Option<ModelError> {
+    let error = |tokens: &[&str], what: &str| ModelError {
+        pointer: pointer::from_tokens(tokens.iter().copied()),
+        message: format!("invalid type: sequence, expected {what}"),
+    };
+    if value
+        .get("VMConfig")
+        .is_some_and(serde_json::Value::is_array)
+    {
+        return Some(error(&["VMConfig"], "an object"));
+    }
+    for section in ["ActionList", "ComputeServers", "DataStores"] {
+        let Some(map) = value.get(section).and_then(serde_json::Value::as_object) else {
+            continue;
+        };
+        for (name, entry) in map {
+            if entry.is_array() {
+                return Some(error(&[section, name], "an object"));
+            }
+            if section == "ActionList"
+                && entry
+                    .get("Resources")
+                    .is_some_and(serde_json::Value::is_array)
+            {
+                return Some(error(&[section, name, "Resources"], "an object"));
+            }
+        }
+    }
+    None
 }
 
 /// Pretty-prints any JSON value with 4-space indentation and a final newline.

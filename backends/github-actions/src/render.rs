@@ -184,10 +184,12 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
                 "steps": [step],
             }),
         );
-        // Failure teardown: any job that can run while the VM is up (user actions, polls)
-        // stops it when it fails or is cancelled, from a hosted runner.
-        let can_run_with_vm =
-            augmented && (!action.is_builtin() || name.starts_with(INJECTED_POLL));
+        // Failure teardown: any job that can run while the VM is up (user actions, polls, and
+        // the start, which may have started the VM before failing to dispatch what follows)
+        // stops it when it fails or is cancelled, from a hosted runner. Only the stops go
+        // without: a failed stop is the reaper's.
+        let can_run_with_vm = augmented
+            && (!action.is_builtin() || name.starts_with(INJECTED_POLL) || name == INJECTED_START);
         if let (Some(step), true) = (stop_step, can_run_with_vm) {
             let mut step_env = Map::new();
             for (k, v) in &step.env {

@@ -73,7 +73,10 @@ pub fn validate_document(doc: &Document) -> Result<Report, RegistryError> {
                 e.pointer.starts_with(&d.pointer) || d.pointer.starts_with(&e.pointer)
             };
             if !diagnostics.iter().any(related) {
-                diagnostics.push(Diagnostic::error("invalid-value", e.pointer, e.message));
+                diagnostics.push(match invoke_next_culprit(doc.value(), &e.pointer) {
+                    Some(culprit) => culprit,
+                    None => Diagnostic::error("invalid-value", e.pointer, e.message),
+                });
             }
             None
         }
@@ -81,14 +84,65 @@ pub fn validate_document(doc: &Document) -> Result<Report, RegistryError> {
     if let Some(w) = &workflow {
         let semantic = check_workflow(w)?;
         // A semantic finding is more specific than a schema finding at the same place
-        // (for example an unknown Provider, which the schema reports as a bad enum value).
-        diagnostics.retain(|d| !semantic.iter().any(|s| s.pointer == d.pointer));
+        // (for example an unknown Provider, which the schema reports as a bad enum value);
+        // a semantic warning never hides a schema error (a bare `"InvokeNext": {}` was
+        // reported only as "not an array", and passed: found by fuzzing).
+        diagnostics.retain(|d| {
+            !semantic
+                .iter()
+                .any(|s| s.pointer == d.pointer && (s.is_error() || !d.is_error()))
+        });
         diagnostics.extend(semantic);
     }
     diagnostics.sort_by_key(|d| d.severity);
     Ok(Report {
         diagnostics,
         workflow,
+    })
+}
+
+/// serde's untagged `InvokeNext` hides why a reference did not parse ("did not match any
+/// variant"); find the reference the schema accepted but the model cannot hold (a rank too
+/// large for 32 bits) and name it.
+fn invoke_next_culprit(value: &Value, pointer: &str) -> Option<Diagnostic> {
+    if !pointer.ends_with("/InvokeNext") {
+        return None;
+    }
+    fn item<'a>(at: String, v: &'a Value, refs: &mut Vec<(String, &'a str)>) {
+        match v {
+            Value::String(text) => refs.push((at, text)),
+            Value::Object(branches) => {
+                for (key, list) in branches {
+                    for (j, v) in list.as_array().into_iter().flatten().enumerate() {
+                        if let Some(text) = v.as_str() {
+                            refs.push((format!("{at}/{key}/{j}"), text));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    match value.pointer(pointer)? {
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                item(format!("{pointer}/{i}"), v, &mut refs);
+            }
+        }
+        v => item(pointer.to_owned(), v, &mut refs),
+    }
+    refs.into_iter().find_map(|(at, text)| {
+        let err = ephflow_schema::model::ActionRef::parse(text).err()?;
+        let (code, expected) = match err {
+            ephflow_schema::model::ActionRefError::RankTooLarge(_) => {
+                ("bad-rank", "a rank from 1 to 4294967295")
+            }
+            ephflow_schema::model::ActionRefError::BadName(_) => {
+                ("bad-format", "an action name, or `name(N)`")
+            }
+        };
+        Some(Diagnostic::error(code, at, err.to_string()).expected(expected))
     })
 }
 

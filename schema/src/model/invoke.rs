@@ -168,7 +168,7 @@ impl InvokeItem {
 }
 
 /// A conditional successor object: `True` runs when the action returns true, `False` otherwise.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(extend("minProperties" = 1))]
 pub struct ConditionalBranches {
@@ -178,6 +178,40 @@ pub struct ConditionalBranches {
     /// Actions to trigger when the action returns false.
     #[serde(rename = "False", default, skip_serializing_if = "Option::is_none")]
     pub on_false: Option<Vec<ActionRef>>,
+}
+
+impl<'de> Deserialize<'de> for ConditionalBranches {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Only the object form: serde's derive also accepts a sequence (`[["b"]]` read as
+        // `{"True": ["b"]}`), which the schema rejects and whose edges would get pointers
+        // (`.../True/0`) that do not exist in the document (found by fuzzing).
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Object {
+            #[serde(rename = "True", default)]
+            on_true: Option<Vec<ActionRef>>,
+            #[serde(rename = "False", default)]
+            on_false: Option<Vec<ActionRef>>,
+        }
+        struct ObjectOnly;
+        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+            type Value = ConditionalBranches;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a conditional object {\"True\": [...], \"False\": [...]}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let o = Object::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(ConditionalBranches {
+                    on_true: o.on_true,
+                    on_false: o.on_false,
+                })
+            }
+        }
+        deserializer.deserialize_map(ObjectOnly)
+    }
 }
 
 impl ConditionalBranches {
