@@ -200,6 +200,15 @@ const ROWS: &[Row] = &[
         mentions: &["data store \"S3\"", "\"Bucket\""],
     },
     Row {
+        name: "data store Endpoint without its scheme",
+        input: Edit(Ml, |d| {
+            set(d, "/DataStores/S3/Endpoint", json!("play.min.io"))
+        }),
+        code: 1,
+        diagnostic: ("bad-format", "/DataStores/S3/Endpoint"),
+        mentions: &["\"play.min.io\"", "https://"],
+    },
+    Row {
         name: "VMConfig without Name",
         input: Edit(Ml, |d| del(d, "/VMConfig/Name")),
         code: 1,
@@ -1016,6 +1025,28 @@ const ROWS: &[Row] = &[
         mentions: &["malformed JSON at line 3"],
     },
     Row {
+        name: "a key given twice",
+        input: Raw(|| ml("\"WorkflowName\": \"first-name\", \"WorkflowName\": \"ml-pipeline\"")),
+        code: 1,
+        diagnostic: ("duplicate-key", "/WorkflowName"),
+        mentions: &[
+            "duplicate key \"WorkflowName\" at line 3",
+            "only the last value",
+        ],
+    },
+    Row {
+        name: "a nested key given twice",
+        input: Raw(|| {
+            std::fs::read_to_string(Base::Ml.path())
+                .unwrap()
+                .replacen("\"Bucket\":", "\"Bucket\": \"old\", \"Bucket\":", 1)
+                .into_bytes()
+        }),
+        code: 1,
+        diagnostic: ("duplicate-key", "/DataStores/S3/Bucket"),
+        mentions: &["duplicate key \"Bucket\""],
+    },
+    Row {
         name: "a comment",
         input: Raw(|| ml("// the name\n    \"WorkflowName\": \"ml-pipeline\"")),
         code: 1,
@@ -1337,10 +1368,10 @@ fn other_commands_refuse(path: &Path, bytes: &[u8], dir: &Path) -> Vec<String> {
     problems
 }
 
-/// Accepted quirks, pinned so that a change is deliberate: a UTF-8 byte-order mark is
-/// skipped, and a duplicate key keeps its last value (serde_json's rule) without a word.
+/// An accepted quirk, pinned so that a change is deliberate: a UTF-8 byte-order mark is
+/// skipped (duplicate keys are refused: see the catalogue).
 #[test]
-fn byte_order_mark_and_duplicate_keys() {
+fn byte_order_mark() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bom.json");
     let mut bytes = vec![0xef, 0xbb, 0xbf];
@@ -1356,30 +1387,19 @@ fn byte_order_mark_and_duplicate_keys() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
-
-    let path = dir.path().join("dup.json");
-    std::fs::write(
-        &path,
-        ml("\"WorkflowName\": \"first-name\", \"WorkflowName\": \"ml-pipeline\""),
-    )
-    .unwrap();
-    let out = ephflow()
-        .args(["validate", "--format", "json"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    // Not reported today (see the issue-10 notes): the last value wins.
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["files"][0]["diagnostics"], json!([]), "{report}");
 }
 
-/// Names and values `validate` lets through but `register` refuses (they would break the
-/// rendered GitHub workflow files): register exits 1 naming the culprit and writes nothing.
-/// The validate verdict is pinned so that moving these checks into `validate` is deliberate.
+/// Names and values FaaSr's format allows but that would break the rendered GitHub workflow
+/// files: `validate` warns (exit 0, the warning at the culprit's pointer), `register` exits 1
+/// naming the culprit and writes nothing.
 #[test]
-fn register_refuses_what_validate_lets_through() {
-    type Case = (&'static str, fn(&mut Value), &'static [&'static str]);
+fn validate_warns_of_what_register_refuses() {
+    type Case = (
+        &'static str,
+        fn(&mut Value),
+        (&'static str, &'static str),
+        &'static [&'static str],
+    );
     let cases: &[Case] = &[
         (
             "expression in a container image",
@@ -1390,11 +1410,13 @@ fn register_refuses_what_validate_lets_through() {
                     json!("ghcr.io/x/${{ github.token }}"),
                 )
             },
+            ("ci-expression", "/ActionContainers/evaluate"),
             &["ActionContainers.evaluate", "${{"],
         ),
         (
             "VMConfig Name with a space",
             |d| set(d, "/VMConfig/Name", json!("gpu box")),
+            ("secret-name", "/VMConfig/Name"),
             &["\"gpu box_AccessKey\"", "VMConfig.Name"],
         ),
         (
@@ -1405,6 +1427,7 @@ fn register_refuses_what_validate_lets_through() {
                     set(d, &format!("/ActionList/{a}/FaaSServer"), json!("GH box"));
                 }
             },
+            ("secret-name", "/ComputeServers/GH box"),
             &["\"GH box_PAT\"", "ComputeServers.GH box"],
         ),
         (
@@ -1414,17 +1437,34 @@ fn register_refuses_what_validate_lets_through() {
                 set(d, "/DefaultDataStore", json!("S 3"));
                 set(d, "/LoggingDataStore", json!("S 3"));
             },
+            ("secret-name", "/DataStores/S 3"),
             &["\"S 3_AccessKey\"", "DataStores.S 3"],
         ),
     ];
-    for (what, edit, mentions) in cases {
+    for (what, edit, (code, pointer), mentions) in cases {
         let dir = tempfile::tempdir().unwrap();
         let mut doc: Value =
             serde_json::from_str(&std::fs::read_to_string(Base::Ml.path()).unwrap()).unwrap();
         edit(&mut doc);
         let input = dir.path().join("w.json");
         std::fs::write(&input, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
-        ephflow().arg("validate").arg(&input).assert().code(0);
+        let out = ephflow()
+            .args(["validate", "--format", "json"])
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{what}: {out:?}");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let warned = report["files"][0]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == *code && d["pointer"] == *pointer && d["severity"] == "warning");
+        assert!(warned, "{what}: no {code} warning at {pointer}: {report}");
+        let human = ephflow().arg("validate").arg(&input).output().unwrap();
+        let text = String::from_utf8_lossy(&human.stdout).to_string()
+            + &String::from_utf8_lossy(&human.stderr);
+        assert!(text.contains(mentions[0]), "{what}: {text}");
         let aug = dir.path().join("w_augmented.json");
         ephflow()
             .arg("augment")

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::model::Workflow;
-use crate::pointer;
+use crate::{json_text, pointer};
 
 /// A workflow file whose text is well-formed JSON with an object at the top.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,21 @@ pub enum ParseError {
         column: usize,
         /// What the parser expected.
         message: String,
+    },
+    /// An object has the same key twice (JSON parsers keep only the last value, so the first
+    /// would be lost without a word).
+    #[error(
+        "duplicate key \"{key}\" at line {line}, column {column}: JSON keeps only the last value"
+    )]
+    DuplicateKey {
+        /// 1-based line of the second key's closing quote.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// JSON pointer of the key.
+        pointer: String,
+        /// The key.
+        key: String,
     },
     /// The JSON is not an object.
     #[error("the workflow must be a JSON object, found {found}")]
@@ -48,15 +63,22 @@ pub struct ModelError {
 
 impl Document {
     /// Parses workflow text (a leading UTF-8 byte-order mark, as some editors write, is
-    /// ignored).
+    /// ignored). A key given twice in one object is an error (see [`ParseError::DuplicateKey`]).
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| ParseError::Syntax {
+        let value = json_text::parse(text).map_err(|(e, duplicate)| match duplicate {
+            Some(d) => ParseError::DuplicateKey {
+                line: e.line(),
+                column: e.column(),
+                pointer: d.pointer,
+                key: d.key,
+            },
+            None => ParseError::Syntax {
                 line: e.line(),
                 column: e.column(),
                 message: strip_position(&e.to_string()),
-            })?;
+            },
+        })?;
         Self::from_value(value)
     }
 
@@ -214,6 +236,15 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(Document::parse("\u{feff}{}").is_ok());
+        assert_eq!(
+            Document::parse("{\"a\": 1,\n\"a\": 2}").unwrap_err(),
+            ParseError::DuplicateKey {
+                line: 2,
+                column: 3,
+                pointer: "/a".into(),
+                key: "a".into()
+            }
+        );
         assert_eq!(
             Document::parse("[1]").unwrap_err(),
             ParseError::NotAnObject { found: "an array" }

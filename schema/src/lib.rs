@@ -11,6 +11,7 @@
 pub mod diagnostic;
 pub mod document;
 pub mod generate;
+mod json_text;
 pub mod model;
 pub mod names;
 pub mod pointer;

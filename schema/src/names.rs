@@ -16,6 +16,10 @@ pub const FUNCTION_NAME: &str = "^[a-zA-Z_][a-zA-Z0-9_]*$";
 /// Names in the top-level `Secrets` list (environment-variable style).
 pub const SECRET_NAME: &str = "^[A-Z][A-Z_0-9]*$";
 
+/// A data store `Endpoint`: an `http://` or `https://` URL (FaaSr's S3 clients need the
+/// scheme), or empty for AWS S3's default.
+pub const S3_ENDPOINT: &str = r"^(https?://\S+)?$";
+
 /// `InvocationIDFromDate`: strftime directives and dashes only.
 pub const INVOCATION_ID_FROM_DATE: &str = "^%[YymdHMSjUWaAbBfzZ%-]([%YymdHMSjUWaAbBfzZ%-])*$";
 

@@ -99,14 +99,19 @@ fn read_document(path: &Path) -> Result<Document, Box<(Diagnostic, Exit)>> {
         }
     };
     Document::parse(&text).map_err(|e| {
-        let hint = match e {
-            ParseError::Syntax { .. } => "fix the JSON syntax at that position",
-            ParseError::NotAnObject { .. } => "a workflow file is one JSON object: { ... }",
+        let diagnostic = match &e {
+            ParseError::Syntax { .. } => Diagnostic::error("malformed-json", "", e.to_string())
+                .hint("fix the JSON syntax at that position"),
+            ParseError::NotAnObject { .. } => {
+                Diagnostic::error("malformed-json", "", e.to_string())
+                    .hint("a workflow file is one JSON object: { ... }")
+            }
+            ParseError::DuplicateKey { pointer, .. } => {
+                Diagnostic::error("duplicate-key", pointer.clone(), e.to_string())
+                    .hint("keep one of the two entries (merge them if both hold something)")
+            }
         };
-        Box::new((
-            Diagnostic::error("malformed-json", "", e.to_string()).hint(hint),
-            Exit::InvalidInput,
-        ))
+        Box::new((diagnostic, Exit::InvalidInput))
     })
 }
 

@@ -6,7 +6,7 @@
 //! GitHub's secret-name grammar, and YAML written by a serializer that quotes YAML-1.1
 //! ambiguous scalars (`on`, `yes`, ...).
 
-use ephflow_core::provider::{CiValue, derived_secret_names};
+use ephflow_core::provider::{CiValue, derived_secret_names, is_portable_secret_name};
 use ephflow_core::registry::{ReaperOptions, RenderOptions};
 use ephflow_core::schema::model::{ActionType, FaaSType, Workflow};
 use ephflow_core::schema::names::{INJECTED_POLL, INJECTED_START};
@@ -71,19 +71,13 @@ fn check_expression(what: &str, value: &str) -> Result<(), RenderError> {
     Ok(())
 }
 
-fn valid_secret_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// Every secret name the actions need, checked against GitHub's secret-name grammar (see
 /// [`derived_secret_names`] for the order).
 pub fn secret_names(w: &Workflow) -> Result<Vec<String>, RenderError> {
     derived_secret_names(w)
         .into_iter()
         .map(|(name, from)| {
-            if valid_secret_name(&name) {
+            if is_portable_secret_name(&name) {
                 Ok(name)
             } else {
                 Err(RenderError::SecretName { name, from })
@@ -195,7 +189,7 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
             for (k, v) in &step.env {
                 let value = match v {
                     CiValue::Secret(s) => {
-                        if !valid_secret_name(s) {
+                        if !is_portable_secret_name(s) {
                             return Err(RenderError::SecretName {
                                 name: s.clone(),
                                 from: "VMConfig.Name".into(),
@@ -284,7 +278,7 @@ fn render_reaper(
         .filter(|name| name.ends_with("_PAT") || name.starts_with(&format!("{}_", vm.name)))
         .collect();
     for name in wanted {
-        if !valid_secret_name(&name) {
+        if !is_portable_secret_name(&name) {
             return Err(RenderError::SecretName {
                 name,
                 from: "VMConfig.Name".into(),

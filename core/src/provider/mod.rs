@@ -13,7 +13,10 @@ use std::sync::Arc;
 use ephflow_schema::model::VmConfig;
 
 pub use error::{ErrorClass, ProviderError};
-pub use secrets::{EnvSecrets, Secret, SecretSource, StaticSecrets, derived_secret_names};
+pub use secrets::{
+    DerivedSecret, EnvSecrets, Secret, SecretSource, StaticSecrets, derived_secret_names,
+    derived_secrets, is_portable_secret_name,
+};
 
 /// The power state of a VM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

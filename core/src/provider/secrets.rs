@@ -3,6 +3,7 @@
 use std::fmt;
 
 use ephflow_schema::model::{FaaSType, Workflow};
+use ephflow_schema::pointer::from_tokens;
 
 /// A credential value. `Debug` and `Display` print `[redacted]`; only [`Secret::expose`]
 /// gives the value, for the one call that needs it.
@@ -65,13 +66,32 @@ impl SecretSource for StaticSecrets {
     }
 }
 
-/// Every secret the workflow's actions may need, as (name, what it derives from), in a stable
-/// order and without repeats: compute servers (`<Server>_PAT`, `_AccessKey`, ...), data stores
-/// (`<Store>_AccessKey` / `_SecretKey`), VMConfig (`<Name>_AccessKey` / `_SecretKey`), then the
-/// workflow's own `Secrets`. Names are not checked here (renderers check them for their
-/// platform).
-pub fn derived_secret_names(w: &Workflow) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+/// A secret name a workflow implies, and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedSecret {
+    /// The secret's name (`GH_PAT`, `S3_AccessKey`, ...).
+    pub name: String,
+    /// What it derives from, for messages (`ComputeServers.GH`, `VMConfig.Name`, `Secrets`).
+    pub from: String,
+    /// JSON pointer of the name it derives from (`/ComputeServers/GH`, `/Secrets/0`).
+    pub pointer: String,
+}
+
+/// Every secret the workflow's actions may need, in a stable order and without repeats:
+/// compute servers (`<Server>_PAT`, `_AccessKey`, ...), data stores (`<Store>_AccessKey` /
+/// `_SecretKey`), VMConfig (`<Name>_AccessKey` / `_SecretKey`), then the workflow's own
+/// `Secrets`. Names are not checked here (see [`is_portable_secret_name`]).
+pub fn derived_secrets(w: &Workflow) -> Vec<DerivedSecret> {
+    let mut out: Vec<DerivedSecret> = Vec::new();
+    let mut add = |name: String, from: String, pointer: String| {
+        if !out.iter().any(|d| d.name == name) {
+            out.push(DerivedSecret {
+                name,
+                from,
+                pointer,
+            });
+        }
+    };
     for (name, server) in &w.compute_servers {
         let suffixes: &[&str] = match server.faas_type {
             FaaSType::GitHubActions => &["PAT"],
@@ -81,25 +101,52 @@ pub fn derived_secret_names(w: &Workflow) -> Vec<(String, String)> {
             FaaSType::Slurm | FaaSType::Kubernetes => &["Token"],
         };
         for s in suffixes {
-            out.push((format!("{name}_{s}"), format!("ComputeServers.{name}")));
+            add(
+                format!("{name}_{s}"),
+                format!("ComputeServers.{name}"),
+                from_tokens(["ComputeServers", name]),
+            );
         }
     }
     for name in w.data_stores.keys() {
         for s in ["AccessKey", "SecretKey"] {
-            out.push((format!("{name}_{s}"), format!("DataStores.{name}")));
+            add(
+                format!("{name}_{s}"),
+                format!("DataStores.{name}"),
+                from_tokens(["DataStores", name]),
+            );
         }
     }
     if let Some(vm) = &w.vm_config {
         for s in ["AccessKey", "SecretKey"] {
-            out.push((format!("{}_{s}", vm.name), "VMConfig.Name".to_owned()));
+            add(
+                format!("{}_{s}", vm.name),
+                "VMConfig.Name".to_owned(),
+                "/VMConfig/Name".to_owned(),
+            );
         }
     }
-    for s in w.secrets.iter().flatten() {
-        out.push((s.clone(), "Secrets".to_owned()));
+    for (i, s) in w.secrets.iter().flatten().enumerate() {
+        add(s.clone(), "Secrets".to_owned(), format!("/Secrets/{i}"));
     }
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|(name, _)| seen.insert(name.clone()));
     out
+}
+
+/// [`derived_secrets`] as (name, what it derives from) pairs.
+pub fn derived_secret_names(w: &Workflow) -> Vec<(String, String)> {
+    derived_secrets(w)
+        .into_iter()
+        .map(|d| (d.name, d.from))
+        .collect()
+}
+
+/// Whether `name` can be a secret everywhere FaaSr passes secrets: a GitHub Actions secret
+/// and an environment variable name (letters, digits, underscores; not starting with a
+/// digit).
+pub fn is_portable_secret_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! until then the schema's own findings are the report.
 
 mod graph_rules;
+mod portability;
 mod references;
 mod vm;
 
@@ -153,6 +154,7 @@ pub fn check_workflow(workflow: &Workflow) -> Result<Vec<Diagnostic>, RegistryEr
     references::check(workflow, &graph, &mut out);
     graph_rules::check(workflow, &graph, &mut out);
     vm::check(workflow, &registry::provider_kinds()?, &mut out);
+    portability::check(workflow, &mut out);
     Ok(out)
 }
 

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataStore {
-    /// S3 endpoint URL; omit for AWS S3.
+    /// S3 endpoint URL, with its scheme (`https://play.min.io`); omit for AWS S3.
     #[serde(rename = "Endpoint", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(crate::names::S3_ENDPOINT))]
     pub endpoint: Option<String>,
     /// Bucket name.
     #[serde(rename = "Bucket")]
