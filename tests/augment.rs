@@ -255,6 +255,40 @@ fn lifecycle_actions_use_the_first_github_server_and_its_first_image() {
     }
 }
 
+/// An ActionContainers entry for an injected name pins that action's image (found by fuzzing:
+/// it used to be overwritten), and validation does not call it unused.
+#[test]
+fn an_existing_container_entry_for_an_injected_name_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("several-github-servers")).unwrap())
+            .unwrap();
+    doc["ActionContainers"]["faasr-vm-stop"] = json!("ghcr.io/example/stopper:1");
+    let path = dir.path().join("pinned.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let warnings = validate_document(&load(&path)).unwrap().diagnostics;
+    assert!(
+        !warnings.iter().any(|d| d.code == "unused-container"),
+        "{warnings:#?}"
+    );
+    for strategy in [Strategy::Parallel, Strategy::Sequential] {
+        let (a, out) = augment(&path, strategy);
+        assert!(a.actions.contains_key("faasr-vm-stop"), "{strategy:?}");
+        for action in a.actions.keys() {
+            let expected = if action == "faasr-vm-stop" {
+                "ghcr.io/example/stopper:1"
+            } else {
+                "ghcr.io/example/a-image:2"
+            };
+            assert_eq!(
+                out.value()["ActionContainers"][action],
+                expected,
+                "{strategy:?} {action}"
+            );
+        }
+    }
+}
+
 #[test]
 fn an_empty_branch_ending_alone_gets_a_conditional_stop() {
     let (a, out) = augment(&fixture("empty-branch"), Strategy::Parallel);

@@ -530,3 +530,57 @@ fn every_command_has_help_and_usage_errors_exit_2() {
     ephflow().arg("validate").assert().code(2);
     ephflow().arg("frobnicate").assert().code(2);
 }
+
+/// A reader that goes away early (`ephflow plan FILE | head -3`) ends the printing, not the
+/// command: no panic (exit 101 before), the command's own exit code, nothing on stderr.
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    let plain = || {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ephflow"));
+        cmd.current_dir(support::root());
+        cmd
+    };
+    let commands: &[&[&str]] = &[
+        &["plan", "examples/ml-pipeline.json"],
+        &["schema"],
+        &["graph", "examples/ml-pipeline.json"],
+        &["validate", "--format", "json", "examples/ml-pipeline.json"],
+        &["iam-policy", "examples/ml-pipeline.json"],
+    ];
+    for args in commands {
+        // The read end is closed before the command starts, so its first write fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = plain()
+            .args(*args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let expected = plain().args(*args).output().unwrap().status.code();
+        assert_eq!(out.status.code(), expected, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// Output that cannot be written (a full disk) is said, and a success becomes exit 5.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unwritable_stdout_is_an_io_failure() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("ephflow"))
+        .arg("schema")
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to standard output"),
+        "{stderr}"
+    );
+}

@@ -104,22 +104,38 @@ fn assert_no_teardown_rendered(world: &World, action: &str) {
     assert!(!yml.contains("stop_vm_on_failure"), "{yml}");
 }
 
+const TIMESTAMP: &str = "2026-12-04T20-00-00";
+
+/// The OVERWRITTEN of a dispatch of the poll in invocation `id`.
+fn poll_overwritten(id: &str) -> Value {
+    json!({"FunctionInvoke": "faasr-vm-poll-train", "InvocationID": id, "InvocationTimestamp": TIMESTAMP})
+}
+
 /// Writes the poll's three predecessor markers and returns its OVERWRITTEN.
 fn poll_ready(world: &World, id: &str) -> Value {
-    let ts = "2026-12-04T20-00-00";
     let store = world.store();
     for rank in 1..=3 {
-        let key = format!("FaaSrLog/fan-in/{ts}/{id}/function_completions/shard.{rank}.done");
+        let key =
+            format!("FaaSrLog/fan-in/{TIMESTAMP}/{id}/function_completions/shard.{rank}.done");
         block_on(store.put(&key, b"TRUE".to_vec())).unwrap();
     }
-    json!({"FunctionInvoke": "faasr-vm-poll-train", "InvocationID": id, "InvocationTimestamp": ts})
+    poll_overwritten(id)
+}
+
+/// What S3 answers a request the credentials may not make.
+fn s3_access_denied() -> Reply {
+    Reply::Send {
+        status: 403,
+        headers: vec![("Content-Type".into(), "application/xml".into())],
+        body: r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>r</RequestId></Error>"#.into(),
+    }
 }
 
 fn poll_marker(world: &World, id: &str) -> bool {
     block_on(
         world
             .store()
-            .exists(&marker(id, "2026-12-04T20-00-00", "faasr-vm-poll-train")),
+            .exists(&marker(id, TIMESTAMP, "faasr-vm-poll-train")),
     )
     .unwrap()
 }
@@ -472,10 +488,7 @@ fn an_unreachable_store_fails_the_poll_before_the_vm_is_touched() {
     edit_workflow(&world, |w| {
         w["DataStores"]["Store"]["Endpoint"] = json!(dead)
     });
-    let out = timed(&mut world.action(
-        &json!({"FunctionInvoke": "faasr-vm-poll-train", "InvocationID": "s3-down",
-                "InvocationTimestamp": "2026-12-04T20-00-00"}),
-    ));
+    let out = timed(&mut world.action(&poll_overwritten("s3-down")));
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let all = text(&out);
     assert!(
@@ -489,20 +502,11 @@ fn an_unreachable_store_fails_the_poll_before_the_vm_is_touched() {
 #[test]
 fn a_store_that_denies_access_names_the_permission() {
     let Some(world) = World::start() else { return };
-    let denied = http::serve(|_: &Request| {
-        Reply::Send {
-        status: 403,
-        headers: vec![("Content-Type".into(), "application/xml".into())],
-        body: r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>r</RequestId></Error>"#.into(),
-    }
-    });
+    let denied = http::serve(|_: &Request| s3_access_denied());
     edit_workflow(&world, |w| {
         w["DataStores"]["Store"]["Endpoint"] = json!(denied)
     });
-    let out = timed(&mut world.action(
-        &json!({"FunctionInvoke": "faasr-vm-poll-train", "InvocationID": "s3-denied",
-                "InvocationTimestamp": "2026-12-04T20-00-00"}),
-    ));
+    let out = timed(&mut world.action(&poll_overwritten("s3-denied")));
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let all = text(&out);
     assert!(
@@ -648,20 +652,13 @@ fn a_marker_write_refused_after_the_poll_fails_the_job_so_its_teardown_runs() {
         match r.method.as_str() {
             "GET" | "HEAD" => ok("TRUE"),
             "PUT" if r.header("if-none-match").is_some() => ok(""),
-            _ => Reply::Send {
-                status: 403,
-                headers: vec![("Content-Type".into(), "application/xml".into())],
-                body: r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>r</RequestId></Error>"#.into(),
-            },
+            _ => s3_access_denied(),
         }
     });
     edit_workflow(&world, |w| {
         w["DataStores"]["Store"]["Endpoint"] = json!(store)
     });
-    let out = timed(&mut world.action(
-        &json!({"FunctionInvoke": "faasr-vm-poll-train", "InvocationID": "marker-denied",
-                "InvocationTimestamp": "2026-12-04T20-00-00"}),
-    ));
+    let out = timed(&mut world.action(&poll_overwritten("marker-denied")));
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let all = text(&out);
     assert!(

@@ -147,8 +147,7 @@ struct Ec2Request {
     body: String,
 }
 
-/// A recording proxy in front of moto's EC2: every request kept, then relayed (the same
-/// forwarding as tests/e2e/ec2_proxy.rs, which counts but does not keep the requests).
+/// A recording proxy in front of moto's EC2: every request kept, then relayed.
 struct Ec2Recorder {
     url: String,
     seen: std::sync::Arc<std::sync::Mutex<Vec<Ec2Request>>>,
@@ -156,7 +155,7 @@ struct Ec2Recorder {
 
 impl Ec2Recorder {
     fn start(moto: &str) -> Ec2Recorder {
-        use ephflow_core::testkit::http::{self, Reply, Request};
+        use ephflow_core::testkit::http::{self, Request};
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
         let upstream = moto.trim_start_matches("http://").to_owned();
@@ -166,44 +165,7 @@ impl Ec2Recorder {
                 headers: request.headers.clone(),
                 body: request.body.clone(),
             });
-            let mut stream = std::net::TcpStream::connect(&upstream).unwrap();
-            let mut head = format!("{} {} HTTP/1.0\r\n", request.method, request.path);
-            for (name, value) in &request.headers {
-                if !matches!(
-                    name.as_str(),
-                    "connection" | "keep-alive" | "content-length"
-                ) {
-                    head.push_str(&format!("{name}: {value}\r\n"));
-                }
-            }
-            head.push_str(&format!("content-length: {}\r\n\r\n", request.body.len()));
-            stream.write_all(head.as_bytes()).unwrap();
-            stream.write_all(request.body.as_bytes()).unwrap();
-            let mut response = Vec::new();
-            stream.read_to_end(&mut response).unwrap();
-            let text = String::from_utf8_lossy(&response);
-            let (head, body) = text.split_once("\r\n\r\n").unwrap();
-            let mut lines = head.lines();
-            let status = lines
-                .next()
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|s| s.parse().ok())
-                .unwrap();
-            let headers = lines
-                .filter_map(|l| l.split_once(':'))
-                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                .filter(|(k, _)| {
-                    !matches!(
-                        k.to_ascii_lowercase().as_str(),
-                        "content-length" | "connection" | "transfer-encoding"
-                    )
-                })
-                .collect();
-            Reply::Send {
-                status,
-                headers,
-                body: body.to_owned(),
-            }
+            http::forward(&upstream, request)
         });
         Ec2Recorder { url, seen }
     }

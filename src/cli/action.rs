@@ -9,6 +9,7 @@ use ephflow::core::provider::{EnvSecrets, SecretSource};
 use ephflow::exit::Exit;
 
 use super::progress::Progress;
+use super::stdout::outln;
 
 /// Run FaaSr's lifecycle actions natively (jobs rendered by `ephflow register --builtins
 /// native`).
@@ -63,7 +64,7 @@ fn fail(err: &ActionError) -> Exit {
         }
     }
     if in_github_actions() {
-        println!(
+        outln!(
             "::error title=ephflow action run::{}",
             err.to_string().replace('\n', " ")
         );
@@ -154,14 +155,14 @@ pub fn run(args: ActionArgs) -> Exit {
                 marker,
                 dispatched,
             }) => {
-                println!(
+                outln!(
                     "{}: done (VM {}{}); wrote {marker}",
                     prepared.action,
                     lifecycle.status.state,
                     if lifecycle.requested { ", request sent" } else { "" }
                 );
                 for d in &dispatched {
-                    println!(
+                    outln!(
                         "dispatched {} on {}@{}{}",
                         d.workflow_file,
                         d.server_name,
@@ -170,7 +171,7 @@ pub fn run(args: ActionArgs) -> Exit {
                     );
                 }
                 if in_github_actions() {
-                    println!(
+                    outln!(
                         "::notice title=ephflow {}::VM {}; {} next actions dispatched",
                         prepared.action,
                         lifecycle.status.state,
@@ -180,14 +181,14 @@ pub fn run(args: ActionArgs) -> Exit {
                 Exit::Success
             }
             Ok(RunOutcome::Waiting { missing }) => {
-                println!(
+                outln!(
                     "{}: not every predecessor has finished ({missing} is missing); the last one's invocation runs it",
                     prepared.action
                 );
                 Exit::Success
             }
             Ok(RunOutcome::Lost) => {
-                println!(
+                outln!(
                     "{}: another invocation of this fan-in runs it; nothing to do",
                     prepared.action
                 );

@@ -9,6 +9,7 @@ use ephflow::exit::Exit;
 use ephflow::schema::Diagnostic;
 
 use super::report::print_diagnostics;
+use super::stdout::outln;
 
 /// Add the VM lifecycle actions to a workflow: `faasr-vm-start` at the entry, polls that hold
 /// the VM actions until the VM is ready, and a `faasr-vm-stop` after every way the workflow can
@@ -83,7 +84,7 @@ pub fn run(args: AugmentArgs) -> Exit {
         eprintln!("error: {e}");
         return Exit::Io;
     }
-    println!("{}", summary(&augmented, &output));
+    outln!("{}", summary(&augmented, &output));
     Exit::Success
 }
 

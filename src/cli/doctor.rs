@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::stdout::outln;
 use clap::Args;
 use ephflow::core::backend::{BackendContext, ExecutionBackend, RunnerStatus};
 use ephflow::core::provider::{BuildContext, EnvSecrets, ErrorClass, VmProvider, VmState};
@@ -38,23 +39,23 @@ struct Checks {
 
 impl Checks {
     fn pass(&mut self, what: &str, detail: impl std::fmt::Display) {
-        println!("✓ {what}: {detail}");
+        outln!("✓ {what}: {detail}");
     }
 
     fn warn(&mut self, what: &str, detail: impl std::fmt::Display, hint: &str) {
         self.warnings += 1;
-        println!("! {what}: {detail}");
-        println!("    hint: {hint}");
+        outln!("! {what}: {detail}");
+        outln!("    hint: {hint}");
     }
 
     fn fail(&mut self, what: &str, detail: impl std::fmt::Display, hint: &str) {
         self.failed += 1;
-        println!("✗ {what}: {detail}");
-        println!("    hint: {hint}");
+        outln!("✗ {what}: {detail}");
+        outln!("    hint: {hint}");
     }
 
     fn skip(&mut self, what: &str, why: &str) {
-        println!("- {what}: skipped ({why})");
+        outln!("- {what}: skipped ({why})");
     }
 }
 

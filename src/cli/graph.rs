@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::stdout::out;
 use clap::{Args, ValueEnum};
 use ephflow::core::picture;
 use ephflow::exit::Exit;
@@ -43,7 +44,7 @@ pub fn run(args: GraphArgs) -> Exit {
     };
     match args.output {
         None => {
-            print!("{text}");
+            out!("{text}");
             Exit::Success
         }
         Some(path) => {

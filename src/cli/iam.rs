@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::stdout::out;
 use clap::Args;
 use ephflow::exit::Exit;
 use ephflow::schema::model::{FaaSType, Workflow};
@@ -170,7 +171,7 @@ pub fn run(args: IamPolicyArgs) -> Exit {
     let text = ephflow::schema::document::to_pretty_string(&out);
     match args.output {
         None => {
-            print!("{text}");
+            out!("{text}");
             Exit::Success
         }
         Some(path) => match ephflow::io::write_atomic(&path, text.as_bytes(), &[&args.file]) {

@@ -11,6 +11,7 @@ mod reap;
 mod register;
 mod report;
 mod schema;
+mod stdout;
 mod validate;
 mod vm;
 
@@ -60,7 +61,7 @@ enum Command {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Exit {
-    match cli.command {
+    let exit = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Augment(args) => augment::run(args),
         Command::Graph(args) => graph::run(args),
@@ -72,7 +73,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Register(args) => register::register(args),
         Command::Invoke(args) => register::invoke(args),
         Command::Schema(args) => schema::run(args),
-    }
+    };
+    stdout::finish(exit)
 }
 
 /// Reports a registry failure (two linked crates claim one provider kind): a build problem.

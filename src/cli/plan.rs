@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::stdout::outln;
 use clap::{Args, ValueEnum};
 use ephflow::core::inject::{self, Options, Strategy};
 use ephflow::core::plan::{self, Durations, Metrics, Scenario, Schedule, Timing, chart};
@@ -301,7 +302,7 @@ pub fn run(args: PlanArgs) -> Exit {
                     json!({"scenario": s.choices, "strategies": strategies})
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 json!({
                     "workflow": workflow.workflow_name,
@@ -319,14 +320,18 @@ pub fn run(args: PlanArgs) -> Exit {
         }
         Format::Table => {
             for (s, rows) in &results {
-                println!("scenario: {}", s.label());
-                println!(
+                outln!("scenario: {}", s.label());
+                outln!(
                     "  {:<11} {:>10} {:>10} {:>10} {:>15}  VM actions start",
-                    "strategy", "makespan", "VM billed", "VM idle", "polls (hosted)"
+                    "strategy",
+                    "makespan",
+                    "VM billed",
+                    "VM idle",
+                    "polls (hosted)"
                 );
                 for r in rows {
                     let m = &r.metrics;
-                    println!(
+                    outln!(
                         "  {:<11} {:>10} {:>10} {:>10} {:>15}  {}",
                         r.strategy,
                         clock(m.makespan),
@@ -337,13 +342,13 @@ pub fn run(args: PlanArgs) -> Exit {
                     );
                 }
                 for r in rows {
-                    println!(
+                    outln!(
                         "  critical path ({}): {}",
                         r.strategy,
                         r.metrics.critical_path.join(" → ")
                     );
                 }
-                println!();
+                outln!();
             }
         }
     }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::stdout::outln;
 use clap::Args;
 use ephflow::core::action::{self, ActionError, PayloadUrl};
 use ephflow::core::backend::{BackendContext, ExecutionBackend};
@@ -209,7 +210,7 @@ pub fn run(args: &ReapArgs) -> Exit {
             }
         }
         match args.format {
-            super::vm::OutputFormat::Json => println!(
+            super::vm::OutputFormat::Json => outln!(
                 "{}",
                 json!({"vm": vm, "verdict": kind, "reason": reason, "stopped": stopped, "dry_run": args.dry_run})
             ),
@@ -222,7 +223,7 @@ pub fn run(args: &ReapArgs) -> Exit {
                     ("keep", ..) => "left running",
                     _ => "nothing to do",
                 };
-                println!("{vm}: {what}: {reason}");
+                outln!("{vm}: {what}: {reason}");
             }
         }
         Exit::Success

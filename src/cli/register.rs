@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::stdout::outln;
 use clap::Args;
 use ephflow::core::backend::BackendContext;
 use ephflow::core::provider::EnvSecrets;
@@ -145,7 +146,7 @@ pub fn register(args: RegisterArgs) -> Exit {
             .map(|(name, _)| name.as_str())
             .collect();
         if stale.is_empty() {
-            println!(
+            outln!(
                 "{}: {} workflow files up to date",
                 args.out.display(),
                 files.len()
@@ -153,7 +154,7 @@ pub fn register(args: RegisterArgs) -> Exit {
             return Exit::Success;
         }
         for name in &stale {
-            println!("would write {}", args.out.join(name).display());
+            outln!("would write {}", args.out.join(name).display());
         }
         return Exit::InvalidInput;
     }
@@ -168,7 +169,7 @@ pub fn register(args: RegisterArgs) -> Exit {
             return Exit::Io;
         }
     }
-    println!(
+    outln!(
         "wrote {} workflow files to {}",
         files.len(),
         args.out.display()
@@ -291,9 +292,7 @@ pub fn invoke(args: InvokeArgs) -> Exit {
         ];
         match backend.dispatch(&workflow_file, &branch, &inputs).await {
             Ok(()) => {
-                println!(
-                    "dispatched {workflow_file} on {owner}/{repo}@{branch} (entry \"{entry}\")"
-                );
+                outln!("dispatched {workflow_file} on {owner}/{repo}@{branch} (entry \"{entry}\")");
                 Exit::Success
             }
             Err(e) => {

@@ -1,5 +1,6 @@
 //! Printing validation results for people and for scripts.
 
+use super::stdout::outln;
 use clap::ValueEnum;
 use ephflow::core::validate::Report;
 use ephflow::schema::{Diagnostic, Severity};
@@ -69,7 +70,7 @@ pub fn print_reports(reports: &[FileReport], format: Format) {
                 valid: reports.iter().all(|r| r.valid),
                 files: reports,
             };
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&all).expect("reports serialize")
             );
@@ -77,9 +78,9 @@ pub fn print_reports(reports: &[FileReport], format: Format) {
         Format::Human => {
             for r in reports {
                 for d in &r.diagnostics {
-                    println!("{}", render(d, &r.file));
+                    outln!("{}", render(d, &r.file));
                 }
-                println!("{}", summary(r));
+                outln!("{}", summary(r));
             }
         }
     }

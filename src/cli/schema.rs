@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::stdout::out;
 use clap::{Args, ValueEnum};
 use ephflow::exit::Exit;
 use ephflow::schema::Draft;
@@ -40,7 +41,7 @@ pub fn run(args: SchemaArgs) -> Exit {
     let text = ephflow::schema::document::to_pretty_string(&schema);
     match args.output {
         None => {
-            print!("{text}");
+            out!("{text}");
             Exit::Success
         }
         Some(path) => match ephflow::io::write_atomic(&path, text.as_bytes(), &[]) {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::progress::Progress;
+use super::stdout::outln;
 use ephflow::core::backend::{BackendContext, BackendRunnerProbe, ExecutionBackend};
 use ephflow::core::lifecycle::{Lifecycle, LifecycleError, Outcome, ReadinessPolicy};
 use ephflow::core::provider::{BuildContext, EnvSecrets, VmProvider, VmStatus};
@@ -219,7 +220,7 @@ pub fn run(args: VmArgs) -> Exit {
             Err(e) => {
                 step_summary(what, &vm, Err(&e));
                 if common.format == OutputFormat::Json {
-                    println!(
+                    outln!(
                         "{}",
                         json!({"vm": vm, "action": what, "ok": false, "class": e.class().name(), "error": e.to_string()})
                     );
@@ -261,7 +262,7 @@ async fn runner_backend(
 fn report_failure(what: &str, vm: &str, message: &str) {
     eprintln!("error: vm {what} failed for {vm}: {message}");
     if in_github_actions() {
-        println!(
+        outln!(
             "::error title=ephflow vm {what}::{}",
             message.replace('\n', " ")
         );
@@ -279,9 +280,9 @@ fn print_success(
 ) {
     let Some(o) = outcome else {
         match format {
-            OutputFormat::Json => println!("{}", json!({"vm": vm, "action": what, "ok": true})),
+            OutputFormat::Json => outln!("{}", json!({"vm": vm, "action": what, "ok": true})),
             OutputFormat::Human => {
-                println!("{vm}: the credentials may describe, start and stop it")
+                outln!("{vm}: the credentials may describe, start and stop it")
             }
         }
         return;
@@ -293,7 +294,7 @@ fn print_success(
                 .iter()
                 .map(|(p, d)| json!({"phase": p.name(), "seconds": d.as_secs_f64()}))
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 json!({"vm": vm, "action": what, "ok": true, "requested": o.requested,
                        "status": status_json(&o.status), "timings": timings})
@@ -311,7 +312,7 @@ fn print_success(
                 ("poll", _, _) => "ready",
                 _ => "status",
             };
-            println!(
+            outln!(
                 "{vm}: {done} (VM {}, instance check {}, system check {})",
                 s.state,
                 s.instance_check.name(),
@@ -320,7 +321,7 @@ fn print_success(
         }
     }
     if in_github_actions() {
-        println!(
+        outln!(
             "::notice title=ephflow vm {what}::{vm} is {}",
             o.status.state
         );

@@ -7,11 +7,9 @@
 //! and it would record the harness's requests too.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 
-use ephflow_core::testkit::http::{self, Reply, Request};
+use ephflow_core::testkit::http::{self, Request};
 
 use crate::events::{Event, EventLog};
 
@@ -46,7 +44,7 @@ impl Ec2Proxy {
             if POWER.contains(&action.as_str()) {
                 log.push(Event::Ec2 { action });
             }
-            forward(&upstream, request)
+            http::forward(&upstream, request)
         });
         Ec2Proxy { url, counts }
     }
@@ -54,54 +52,5 @@ impl Ec2Proxy {
     /// Requests so far, by EC2 action.
     pub fn counts(&self) -> BTreeMap<String, usize> {
         self.counts.lock().expect("not poisoned").clone()
-    }
-}
-
-/// Sends `request` to `upstream` (`host:port`) over HTTP/1.0 (moto's server closes each
-/// connection, so the response ends at EOF) and relays the answer.
-fn forward(upstream: &str, request: &Request) -> Reply {
-    let mut stream = TcpStream::connect(upstream).expect("moto is listening");
-    let mut head = format!("{} {} HTTP/1.0\r\n", request.method, request.path);
-    for (name, value) in &request.headers {
-        if !matches!(
-            name.as_str(),
-            "connection" | "keep-alive" | "content-length"
-        ) {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-    }
-    head.push_str(&format!("content-length: {}\r\n\r\n", request.body.len()));
-    stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(request.body.as_bytes()))
-        .expect("request forwarded to moto");
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .expect("moto's response read");
-    let text = String::from_utf8_lossy(&response);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("moto answered without a header block: {text}"));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("moto answered without a status: {head}"));
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .filter(|(k, _)| {
-            !matches!(
-                k.to_ascii_lowercase().as_str(),
-                "content-length" | "connection" | "transfer-encoding"
-            )
-        })
-        .collect();
-    Reply::Send {
-        status,
-        headers,
-        body: body.to_owned(),
     }
 }

@@ -228,8 +228,19 @@ pub fn inject(
         .actions
         .keys()
         .partition(|n| n.starts_with(INJECTED_POLL));
+    // An entry the workflow already has for an injected name pins that action's image: kept,
+    // never overwritten (found by fuzzing: a stale entry copied from an augmented file was
+    // silently replaced).
+    let pinned = |name: &str| {
+        workflow
+            .action_containers
+            .as_ref()
+            .is_some_and(|c| c.contains_key(name))
+    };
     for name in polls.into_iter().chain(others) {
-        out.containers.insert(name.clone(), image.clone());
+        if !pinned(name) {
+            out.containers.insert(name.clone(), image.clone());
+        }
     }
     out.entry = Some(INJECTED_START.to_owned());
     out.invoke_next = wiring.invoke_next;

@@ -125,3 +125,51 @@ fn connection(stream: TcpStream, handler: &(dyn Fn(&Request) -> Reply + Send + S
         }
     }
 }
+
+/// Sends `request` to `upstream` (`host:port`) over HTTP/1.0, so that the response ends at
+/// EOF (moto's server closes each connection), and relays the answer: the building block of
+/// recording or counting proxies in front of a real server. Panics when the upstream fails.
+pub fn forward(upstream: &str, request: &Request) -> Reply {
+    let mut stream = TcpStream::connect(upstream).expect("the upstream is listening");
+    let mut head = format!("{} {} HTTP/1.0\r\n", request.method, request.path);
+    for (name, value) in &request.headers {
+        if !matches!(
+            name.as_str(),
+            "connection" | "keep-alive" | "content-length"
+        ) {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", request.body.len()));
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(request.body.as_bytes()))
+        .expect("request forwarded");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("response read");
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("the upstream answered without a header block: {text}"));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("the upstream answered without a status: {head}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, _)| {
+            !matches!(
+                k.to_ascii_lowercase().as_str(),
+                "content-length" | "connection" | "transfer-encoding"
+            )
+        })
+        .collect();
+    Reply::Send {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}

@@ -2,6 +2,7 @@
 
 use ephflow_schema::Diagnostic;
 use ephflow_schema::model::{InvokeNext, Workflow};
+use ephflow_schema::names;
 use ephflow_schema::pointer::from_tokens;
 
 use super::{hint_for, one_of};
@@ -131,7 +132,9 @@ pub(super) fn check(w: &Workflow, g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
 
     if let Some(containers) = &w.action_containers {
         for name in containers.keys() {
-            if !w.action_list.contains_key(name) {
+            // An injected name pins the image of that lifecycle action once augmented.
+            let pins_injected = names::is_injected_name(name) && w.vm_actions().next().is_some();
+            if !w.action_list.contains_key(name) && !pins_injected {
                 out.push(
                     Diagnostic::warning(
                         "unused-container",
