@@ -465,6 +465,50 @@ fn a_failed_dispatch_after_vm_start_fails_the_job_and_its_teardown_stops_the_vm(
     assert_teardown_rendered(&world, "faasr-vm-start");
 }
 
+/// A GitHub API that accepts the connection and never answers: the client's read timeout
+/// (20 s) cuts each request. A hung runner check is retried like any transient failure; a hung
+/// dispatch may have started the workflow, so it is not re-sent and the job fails (its
+/// teardown stops the VM).
+#[test]
+fn a_hanging_github_is_cut_by_the_client_timeouts() {
+    let Some(world) = World::start() else { return };
+    world.gh.hang_next("/actions/runners");
+    let overwritten = poll_ready(&world, "gh-hangs");
+    let out = timed(&mut world.action(&overwritten));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        requests(&world, "/actions/runners"),
+        2,
+        "the hung check, then online"
+    );
+    assert!(poll_marker(&world, "gh-hangs"));
+    assert_eq!(world.dispatches().len(), 1);
+
+    let Some(world) = World::start() else { return };
+    world.gh.hang_next("/dispatches");
+    let overwritten = poll_ready(&world, "dispatch-hangs");
+    let out = timed(&mut world.action(&overwritten));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        all.contains("dispatching \"train\"") && all.contains("not re-sent"),
+        "{all}"
+    );
+    assert!(
+        all.contains("got no answer") && all.contains("timed out"),
+        "the cause is named: {all}"
+    );
+    let posts = world
+        .gh
+        .seen()
+        .iter()
+        .filter(|s| s.method == "POST")
+        .count();
+    assert_eq!(posts, 1, "a dispatch is never re-sent");
+    assert_eq!(world.vm_state(), "running");
+    assert_teardown_rendered(&world, "faasr-vm-poll-train");
+}
+
 #[test]
 fn a_workflow_fetch_that_fails_transiently_is_retried() {
     let Some(world) = World::start() else { return };

@@ -166,7 +166,10 @@ impl GithubBackend {
         .map_err(|e| {
             ProviderError::new(
                 ErrorClass::Temporary,
-                format!("{method} {path} could not be sent: {e}"),
+                format!(
+                    "{method} {path} got no answer (not sent, or no response in time): {}",
+                    error_chain(&e)
+                ),
             )
         })?;
         let status = response.status().as_u16();
@@ -428,7 +431,16 @@ impl ExecutionBackend for GithubBackend {
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
             .collect();
         let body = serde_json::json!({"ref": git_ref, "inputs": inputs});
-        let (status, limit, text) = self.send("POST", &path, Some(&body)).await?;
+        let (status, limit, text) = match self.send("POST", &path, Some(&body)).await {
+            Ok(answer) => answer,
+            // No answer: the request may have reached GitHub (a read timeout) and started
+            // the workflow, so it is not retried either.
+            Err(mut e) => {
+                e.class = ErrorClass::Unsupported;
+                e.message.push_str(NOT_RESENT);
+                return Err(e);
+            }
+        };
         if status == 204 {
             return Ok(());
         }
@@ -442,7 +454,7 @@ impl ExecutionBackend for GithubBackend {
         // A failed POST may or may not have started the workflow: never retried blindly.
         if e.class == ErrorClass::Temporary {
             e.class = ErrorClass::Unsupported;
-            e.message.push_str("; not re-sent, since the workflow may have started: check the Actions tab before invoking again");
+            e.message.push_str(NOT_RESENT);
         }
         Err(e)
     }
@@ -587,6 +599,25 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// What a failed dispatch adds to its message: it is never sent twice.
+const NOT_RESENT: &str = "; not re-sent, since the workflow may have started: check the Actions tab before invoking again";
+
+/// An error and its sources, `: `-joined (octocrab's own text, "Service Error: client error
+/// (SendRequest)", hides the cause: a timeout, a refused connection).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }
 
 #[cfg(test)]

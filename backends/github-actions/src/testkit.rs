@@ -46,6 +46,8 @@ struct State {
     comes_online: Option<(String, usize)>,
     ignore_name_filter: bool,
     answers: VecDeque<(String, Scripted)>,
+    /// Path parts whose next request gets no answer at all.
+    hangs: Vec<String>,
     contents: HashMap<(String, String), Vec<u8>>,
     /// (workflow file, status, updated_at), oldest first.
     runs: Vec<(String, String, String)>,
@@ -76,6 +78,9 @@ impl FakeGitHub {
                 authorization: request.header("authorization").unwrap_or("").to_owned(),
                 body: request.body.clone(),
             });
+            if take_hang(&shared, &request.path) {
+                return Reply::Hang;
+            }
             let (status, mut headers, body) = respond(&shared, &request.method, &request.path);
             headers.push(("Content-Type".into(), "application/json".into()));
             Reply::Send {
@@ -124,6 +129,16 @@ impl FakeGitHub {
                     .collect(),
             },
         ));
+    }
+
+    /// The next request whose path contains `path_part` is read and never answered (a hanging
+    /// API: the client's own timeouts must end it).
+    pub fn hang_next(&self, path_part: &str) {
+        self.state
+            .lock()
+            .expect("not poisoned")
+            .hangs
+            .push(path_part.to_owned());
     }
 
     /// Puts a file in the repository at `git_ref`.
@@ -241,6 +256,17 @@ fn encode_base64(data: &[u8]) -> String {
         }
     }
     out
+}
+
+fn take_hang(state: &Mutex<State>, path: &str) -> bool {
+    let mut st = state.lock().expect("not poisoned");
+    match st.hangs.iter().position(|p| path.contains(p.as_str())) {
+        Some(i) => {
+            st.hangs.remove(i);
+            true
+        }
+        None => false,
+    }
 }
 
 fn respond(state: &Mutex<State>, method: &str, path: &str) -> (u16, Vec<(String, String)>, String) {
