@@ -181,7 +181,10 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
         // Failure teardown: any job that can run while the VM is up (user actions, polls, and
         // the start, which may have started the VM before failing to dispatch what follows)
         // stops it when it fails or is cancelled, from a hosted runner. Only the stops go
-        // without: a failed stop is the reaper's.
+        // without, on purpose: a stop invocation can fail while the stop's other predecessors
+        // (VM actions) still run — one of several invocations of a fan-in stop meeting a store
+        // outage — and a teardown there would stop the VM under them; the other invocations
+        // still stop it, and a stop that fails everywhere is the reaper's.
         let can_run_with_vm = augmented
             && (!action.is_builtin() || name.starts_with(INJECTED_POLL) || name == INJECTED_START);
         if let (Some(step), true) = (stop_step, can_run_with_vm) {
