@@ -697,6 +697,19 @@ const ROWS: &[Row] = &[
         mentions: &["\"publish-modle\"", "did you mean \"publish-model\"?"],
     },
     Row {
+        name: "a rank past the limit",
+        input: Edit(Ml, |d| {
+            set(
+                d,
+                "/ActionList/fetch-data/InvokeNext",
+                json!(["clean-shard(4000000000)"]),
+            )
+        }),
+        code: 1,
+        diagnostic: ("bad-rank", "/ActionList/fetch-data/InvokeNext/0"),
+        mentions: &["\"clean-shard(4000000000)\"", "a rank from 1 to 10000"],
+    },
+    Row {
         name: "unknown ranked action",
         input: Edit(Ml, |d| {
             set(

@@ -138,6 +138,26 @@ fn bad_input_is_named_and_nothing_is_written() {
         "{}",
         text(&out)
     );
+    // Durations that would make the makespan infinite (and the chart loop forever: found by
+    // audit) are refused; a year is the most one action may take.
+    for (file, flag) in [(r#"{"default": 1e308}"#, None), ("{}", Some("1e308"))] {
+        std::fs::write(&durations, file).unwrap();
+        let chart = dir.path().join("huge.svg");
+        let mut cmd = ephflow();
+        cmd.arg("plan")
+            .arg(fixture("simple.json"))
+            .arg("--durations")
+            .arg(&durations)
+            .arg("--chart")
+            .arg(&chart);
+        if let Some(boot) = flag {
+            cmd.args(["--boot", boot]);
+        }
+        let out = cmd.output().unwrap();
+        assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains("a year"), "{}", text(&out));
+        assert!(!chart.exists());
+    }
     let chart = dir.path().join("c.png");
     let out = ephflow()
         .arg("plan")

@@ -214,3 +214,33 @@ fn poll_waits_for_the_runner_on_the_fake_github_api() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no check of runner \"gpu-trainer-1\""));
 }
+
+/// An endpoint variable set but empty (in GitHub Actions, an unset secret) made the AWS SDK
+/// panic on its first request (found by audit): it is invalid input naming the variable, and
+/// nothing is sent.
+#[test]
+fn an_empty_endpoint_variable_is_invalid_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), "i-0aaaaaaaaaaaaaaaa");
+    for var in ["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"] {
+        let out = Command::cargo_bin("ephflow")
+            .unwrap()
+            .args(["vm", "status", "--workflow"])
+            .arg(&wf)
+            .env_remove("AWS_ENDPOINT_URL_EC2")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env(var, "")
+            .env("TRAINER_AccessKey", ACCESS)
+            .env("TRAINER_SecretKey", SECRET)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{var}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{var} is set but empty")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        no_secrets(&out);
+    }
+}

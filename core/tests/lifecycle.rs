@@ -358,3 +358,39 @@ async fn a_rate_limit_reset_inside_the_budget_is_waited_for_and_one_outside_fail
         "{err}"
     );
 }
+
+/// Timeouts and server-requested waits come from users and remote APIs; the largest values
+/// are a long wait or an over-budget failure, never an `Instant` overflow (found by audit:
+/// `--runner-timeout 18446744073709551615`, `retry-after: 18446744073709551615`).
+#[tokio::test(start_paused = true)]
+async fn huge_timeouts_and_waits_do_not_overflow() {
+    let vm = FakeProvider::new(ID, VmState::Stopped, fast());
+    let policy = ReadinessPolicy {
+        status_timeout: Duration::MAX,
+        runner_timeout: Duration::MAX,
+        transition_timeout: Duration::MAX,
+        wait_for_status_checks: true,
+        ..ReadinessPolicy::default()
+    };
+    let runner = FakeRunner {
+        online_at: Instant::now() + Duration::from_secs(200),
+        calls: AtomicUsize::new(0),
+        detected: Mutex::new(None),
+    };
+    let lifecycle = Lifecycle::new(&vm, policy.clone(), &Quiet).with_runner(&runner);
+    lifecycle.start().await.unwrap();
+    lifecycle.wait_ready().await.unwrap();
+    assert!(runner.detected.lock().unwrap().is_some());
+
+    let forever = ThrottledRunner {
+        reset_in: Duration::MAX,
+        calls: AtomicUsize::new(0),
+    };
+    let err = Lifecycle::new(&vm, ReadinessPolicy::default(), &Quiet)
+        .with_runner(&forever)
+        .wait_ready()
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::RateLimited);
+    assert!(err.to_string().contains("budget"), "{err}");
+}

@@ -65,8 +65,11 @@ const SCENARIO_LIMIT: usize = 16;
 
 fn seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(s) if s >= 0.0 && s.is_finite() => Ok(s),
-        _ => Err(format!("\"{text}\" is not a number of seconds ≥ 0")),
+        Ok(s) if ephflow::core::plan::is_plan_seconds(s) => Ok(s),
+        _ => Err(format!(
+            "\"{text}\" is not a number of seconds from 0 to {} (a year)",
+            ephflow::core::plan::MAX_SECONDS
+        )),
     }
 }
 

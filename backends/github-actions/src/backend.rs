@@ -86,6 +86,10 @@ struct RunSummary {
 /// Runners listed per page (GitHub's maximum).
 const PER_PAGE: usize = 100;
 
+/// Pages of runners read at most (10,000 runners): an API that keeps announcing more (a huge
+/// `total_count`, found by audit) must not hold a poll in an endless loop of requests.
+const MAX_RUNNER_PAGES: usize = 100;
+
 impl GithubBackend {
     /// Builds the backend for a GitHubActions server: repository `UserName/ActionRepoName`,
     /// API base `GITHUB_API_URL` (GitHub Enterprise) or the public API, token from
@@ -293,6 +297,18 @@ impl GithubBackend {
             }
             if done {
                 return Ok(None);
+            }
+            if page >= MAX_RUNNER_PAGES {
+                return Err(ProviderError::new(
+                    ErrorClass::Unsupported,
+                    format!(
+                        "no runner {name:?} among the first {} runners of {}/{} (the API announces {}); ephflow reads at most {MAX_RUNNER_PAGES} pages",
+                        page * PER_PAGE,
+                        self.owner,
+                        self.repo,
+                        list.total_count
+                    ),
+                ));
             }
             page += 1;
         }

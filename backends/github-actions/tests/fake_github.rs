@@ -87,6 +87,24 @@ async fn runner_lookup_follows_pages() {
     );
 }
 
+/// Paging stops after 100 pages (10,000 runners) with an error naming the limit, however many
+/// runners the API announces (found by audit: an endless loop of requests).
+#[tokio::test]
+async fn runner_lookup_reads_at_most_a_hundred_pages() {
+    let gh = FakeGitHub::start();
+    gh.ignore_name_filter();
+    for i in 0..10_050 {
+        gh.add_runner(&format!("runner-{i:05}"), "offline", false);
+    }
+    let err = backend(&gh).runner_status("the-vm").await.unwrap_err();
+    assert_eq!(err.class, ErrorClass::Unsupported, "{err}");
+    assert!(
+        err.message.contains("first 10000 runners") && err.message.contains("10050"),
+        "{err}"
+    );
+    assert_eq!(gh.seen().len(), 100);
+}
+
 #[tokio::test]
 async fn token_precedence() {
     let gh = FakeGitHub::start();

@@ -248,8 +248,15 @@ pub fn prepare(
     payload::merge(object, &inputs.overwritten);
     let mut workflow = Workflow::from_value(&value)
         .map_err(|e| ActionError::input(format!("OVERWRITTEN does not fit the workflow: {e}")))?;
-    // The run-time fields may change; the graph may not (every action reads the same file).
-    for field in ["ActionList", "ComputeServers", "VMConfig"] {
+    // The run-time fields may change; the graph, the servers and the stores may not (every
+    // action reads the same file, and fan-in needs every marker in one place).
+    for field in [
+        "ActionList",
+        "ComputeServers",
+        "VMConfig",
+        "DataStores",
+        "DefaultDataStore",
+    ] {
         if inputs.overwritten.contains_key(field) {
             return Err(ActionError::input(format!(
                 "OVERWRITTEN replaces {field}, which would make this action's view of the workflow differ from the others'; change the committed workflow instead"

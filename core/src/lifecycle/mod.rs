@@ -269,7 +269,7 @@ impl<'a> Lifecycle<'a> {
                 Ok(v) => return Ok(v),
                 Err(e) if e.class.is_retryable() && attempt < self.policy.max_attempts => {
                     let after = e.retry_after.unwrap_or_else(|| backoff.next_interval());
-                    if deadline.is_some_and(|d| Instant::now() + after > d) {
+                    if deadline.is_some_and(|d| later(after) > d) {
                         let mut e = e;
                         e.message.push_str(&format!(
                             "; waiting {:.0}s for it would exceed the {what} budget",
@@ -317,7 +317,7 @@ impl<'a> Lifecycle<'a> {
         limit: Duration,
         done: impl Fn(&VmStatus) -> bool,
     ) -> Result<VmStatus, LifecycleError> {
-        let deadline = Instant::now() + limit;
+        let deadline = later(limit);
         let mut backoff = self.backoff();
         loop {
             let status = self.describe().await?;
@@ -398,7 +398,7 @@ impl<'a> Lifecycle<'a> {
     pub async fn wait_ready(&self) -> Result<Outcome, LifecycleError> {
         let mut clock = Clock::new(self.observer);
         let needs_checks = self.runner.is_none() || self.policy.wait_for_status_checks;
-        let vm_deadline = Instant::now() + self.policy.status_timeout;
+        let vm_deadline = later(self.policy.status_timeout);
         let mut runner_deadline: Option<Instant> = None;
         let mut vm_backoff = self.backoff();
         let mut runner_backoff = Backoff::new(
@@ -452,17 +452,17 @@ impl<'a> Lifecycle<'a> {
                         || (status.instance_check == CheckStatus::Ok
                             && status.system_check == CheckStatus::Ok));
                 if running && runner_deadline.is_none() {
-                    runner_deadline = Some(Instant::now() + self.policy.runner_timeout);
+                    runner_deadline = Some(later(self.policy.runner_timeout));
                     // The runner registers soon after boot: look often again.
                     runner_backoff.reset(self.policy.initial_interval);
                     next_runner = Instant::now();
                 }
                 last = Some(status);
-                next_vm = Instant::now() + vm_backoff.next_interval();
+                next_vm = later(vm_backoff.next_interval());
             }
             if let Some(result) = runner_result {
                 runner_ok = result?;
-                next_runner = Instant::now() + runner_backoff.next_interval();
+                next_runner = later(runner_backoff.next_interval());
             }
             let status = last.expect("the VM is described in the first round");
             let state = Some(status.state);
@@ -539,4 +539,14 @@ impl<'a> Lifecycle<'a> {
             timings: clock.finish(Phase::StopRequested, Some(status.state)),
         })
     }
+}
+/// `now + wait`, saturating: timeouts and server-requested waits come from users and remote
+/// APIs (`--timeout 18446744073709551615`, `retry-after: 18446744073709551615`), and
+/// `Instant + Duration` panics on overflow (found by audit). A century stands for "never".
+fn later(wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    let now = Instant::now();
+    now.checked_add(wait.min(CENTURY))
+        .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
+        .unwrap_or(now)
 }

@@ -93,10 +93,21 @@ impl Durations {
     }
 }
 
+/// The longest duration a plan takes (a year, in seconds): `1e308` passed the finiteness check,
+/// summed to an infinite makespan and hung the chart's tick loop (found by audit).
+pub const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// Whether `s` is a duration a plan accepts: from 0 to [`MAX_SECONDS`].
+pub fn is_plan_seconds(s: f64) -> bool {
+    (0.0..=MAX_SECONDS).contains(&s)
+}
+
 fn seconds(name: &str, v: &Value) -> Result<f64, String> {
     match v.as_f64() {
-        Some(s) if s >= 0.0 && s.is_finite() => Ok(s),
-        _ => Err(format!("\"{name}\": {v} is not a number of seconds ≥ 0")),
+        Some(s) if is_plan_seconds(s) => Ok(s),
+        _ => Err(format!(
+            "\"{name}\": {v} is not a number of seconds from 0 to {MAX_SECONDS} (a year)"
+        )),
     }
 }
 

@@ -112,6 +112,12 @@ fn check_entry(w: &Workflow, g: &Graph<'_>, entry: NodeId, out: &mut Vec<Diagnos
     }
 }
 
+/// The largest rank accepted. Ranks expand to one dispatch, one job and one marker each, and
+/// the fan-in after a ranked action lists every rank: a rank of four billion (which the
+/// format allows) exhausted memory (found by audit). GitHub allows 5,000 API calls an hour
+/// per token, so ten thousand copies already take two hours to dispatch.
+pub(crate) const MAX_RANK: u32 = 10_000;
+
 fn check_ranks(g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
     let ranked: Vec<bool> = (0..g.len())
         .map(|n| g.in_edges(n).iter().any(|e| e.is_ranked()))
@@ -134,6 +140,26 @@ fn check_ranks(g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
                     g.name(n),
                     g.name(n)
                 )),
+            );
+        }
+        for e in g
+            .in_edges(n)
+            .iter()
+            .filter(|e| e.rank.is_some_and(|r| r > MAX_RANK))
+        {
+            let rank = e.rank.unwrap_or_default();
+            out.push(
+                Diagnostic::error(
+                    "bad-rank",
+                    g.pointer(e.from, e.slot),
+                    format!(
+                        "\"{}({rank})\" asks for {rank} copies of \"{}\": each is one GitHub dispatch and one completion marker, far past what a run can make",
+                        g.name(n),
+                        g.name(n)
+                    ),
+                )
+                .expected(format!("a rank from 1 to {MAX_RANK}"))
+                .hint("split the work into fewer, larger ranks"),
             );
         }
         if !ranked[n] {

@@ -136,11 +136,12 @@ fn invoke_next_culprit(value: &Value, pointer: &str) -> Option<Diagnostic> {
     refs.into_iter().find_map(|(at, text)| {
         let err = ephflow_schema::model::ActionRef::parse(text).err()?;
         let (code, expected) = match err {
-            ephflow_schema::model::ActionRefError::RankTooLarge(_) => {
-                ("bad-rank", "a rank from 1 to 4294967295")
-            }
+            ephflow_schema::model::ActionRefError::RankTooLarge(_) => (
+                "bad-rank",
+                format!("a rank from 1 to {}", graph_rules::MAX_RANK),
+            ),
             ephflow_schema::model::ActionRefError::BadName(_) => {
-                ("bad-format", "an action name, or `name(N)`")
+                ("bad-format", "an action name, or `name(N)`".to_owned())
             }
         };
         Some(Diagnostic::error(code, at, err.to_string()).expected(expected))

@@ -71,6 +71,20 @@ impl Ec2Provider {
                 )
             })
         };
+        // Set but blank (in GitHub Actions, `${{ secrets.X }}` of an unset secret), the SDK
+        // panics on its first request (found by audit): refuse, naming the variable.
+        if options.endpoint_url.is_none() {
+            for var in ["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"] {
+                if std::env::var_os(var).is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
+                    return Err(ProviderError::new(
+                        ErrorClass::InvalidInput,
+                        format!(
+                            "{var} is set but empty: unset it (AWS itself is then used) or set it to an endpoint URL; in GitHub Actions an unset secret gives an empty value"
+                        ),
+                    ));
+                }
+            }
+        }
         let instance_id = field(&config.instance_id, "InstanceId")?;
         let region = field(&config.region, "Region")?;
         let access = ctx.secrets.get(&format!("{}_AccessKey", config.name));

@@ -223,7 +223,9 @@ impl CommandProvider {
             if len + n > STDERR_TAIL {
                 if kept.is_empty() {
                     // One long line: its end.
-                    let skip = line.chars().count() - (STDERR_TAIL - 1);
+                    // `n` counts 3 for the separator, so a line a little under the tail
+                    // still lands here: saturate (found by audit: 498 characters).
+                    let skip = line.chars().count().saturating_sub(STDERR_TAIL - 1);
                     let start = line.char_indices().nth(skip).map_or(0, |(i, _)| i);
                     return format!("…{}", &line[start..]);
                 }
@@ -477,6 +479,12 @@ mod tests {
         let tail = p.stderr_tail(one.as_bytes());
         assert_eq!(tail.chars().count(), STDERR_TAIL);
         assert_eq!(p.stderr_tail(b"\n  \n"), "");
+        // Lines just under the tail (found by audit: 498 characters underflowed).
+        for n in STDERR_TAIL - 4..=STDERR_TAIL + 1 {
+            let tail = p.stderr_tail("z".repeat(n).as_bytes());
+            assert!(tail.chars().count() <= STDERR_TAIL + 1, "{n}: {tail}");
+            assert!(tail.ends_with('z'), "{n}");
+        }
     }
 
     #[test]

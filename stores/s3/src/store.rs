@@ -98,6 +98,13 @@ impl S3Store {
         let bucket = store.bucket.trim().to_owned();
         if bucket.is_empty() {
             problems.push("Bucket is empty: name the bucket".to_owned());
+        } else if !bucket
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '/' | '?' | '#'))
+        {
+            problems.push(format!(
+                "Bucket {bucket:?} is not a bucket name (letters, digits, dots, dashes)"
+            ));
         }
         let region = store
             .region
@@ -106,6 +113,14 @@ impl S3Store {
             .filter(|r| !r.is_empty())
             .unwrap_or(DEFAULT_REGION)
             .to_owned();
+        if !region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            problems.push(format!(
+                "Region {region:?} is not a region name (for example us-east-1)"
+            ));
+        }
 
         let custom = store
             .endpoint
@@ -144,7 +159,18 @@ impl S3Store {
         let secret_var = format!("{name}_SecretKey");
         let present = |var: &str| secrets.get(var).filter(|s| !s.expose().is_empty());
         let credentials = match (present(&access_var), present(&secret_var)) {
-            (Some(access), Some(secret)) => Some((access, secret)),
+            (Some(access), Some(secret)) => {
+                // They travel in (or sign) HTTP headers; the values are never quoted.
+                for (var, value) in [(&access_var, &access), (&secret_var, &secret)] {
+                    if !value.expose().chars().all(|c| c.is_ascii_graphic()) {
+                        problems.push(format!(
+                            "{var} holds a space, a control or a non-ASCII character, which no \
+                             S3 credential has: check the repository secret"
+                        ));
+                    }
+                }
+                Some((access, secret))
+            }
             (Some(_), None) => {
                 problems.push(format!(
                     "{secret_var} is not set but {access_var} is: set the repository secret \
@@ -297,6 +323,15 @@ impl S3Store {
 
 /// Accepts `http(s)://host[...]`, returns it without trailing slashes.
 fn check_endpoint(url: &str) -> Result<String, &'static str> {
+    // The S3 client panics on what it cannot turn into a request URI (an unclosed `[`, a port
+    // over 65535): refuse those here, with the entry named.
+    let parsed = url::Url::parse(url).map_err(|_| "is not a valid URL")?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("has no host");
+    }
+    if url.parse::<http::Uri>().is_err() {
+        return Err("is not a valid URL");
+    }
     let lower = url.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("https://")

@@ -247,3 +247,55 @@ fn anonymous_configuration_builds_without_secrets() {
     assert_eq!(store.describe(), "s3://public (https://play.min.io)");
     assert_eq!(store.bucket(), "public");
 }
+
+/// What the S3 client cannot turn into a request (it panics on some: found by audit) is refused
+/// when the store is built, naming the field; a credential's value is never quoted.
+#[test]
+fn values_the_client_cannot_send_are_refused_not_panicked_on() {
+    type Case = (&'static str, fn(&mut DataStore), &'static str);
+    let cases: &[Case] = &[
+        (
+            "unclosed IPv6",
+            |s| s.endpoint = Some("http://[::1".into()),
+            "Endpoint",
+        ),
+        (
+            "port out of range",
+            |s| s.endpoint = Some("http://h:99999".into()),
+            "Endpoint",
+        ),
+        ("NUL region", |s| s.region = Some("\u{0}".into()), "Region"),
+        (
+            "region with a newline",
+            |s| s.region = Some("us\neast".into()),
+            "Region",
+        ),
+        (
+            "control in a bucket",
+            |s| s.bucket = "b\u{1}c".into(),
+            "Bucket",
+        ),
+    ];
+    for (what, edit, field) in cases {
+        for anonymous in [None, Some("TRUE")] {
+            let mut store = data_store(None, "b", anonymous);
+            edit(&mut store);
+            let err = S3Store::from_data_store("STORE", &store, &both_keys(), S3Options::default())
+                .expect_err(what);
+            assert_eq!(err.class, ErrorClass::InvalidInput, "{what}");
+            assert!(err.to_string().contains(field), "{what}: {err}");
+        }
+    }
+    let bad = format!("{SENTINEL}\u{1}");
+    let err = S3Store::from_data_store(
+        "STORE",
+        &data_store(Some("http://127.0.0.1:9"), "b", None),
+        &secrets(&[("STORE_AccessKey", "test"), ("STORE_SecretKey", &bad)]),
+        S3Options::default(),
+    )
+    .expect_err("a control character in a secret");
+    assert_eq!(err.class, ErrorClass::InvalidInput);
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("STORE_SecretKey holds"), "{text}");
+    assert!(!text.contains(SENTINEL), "{text}");
+}
