@@ -452,7 +452,7 @@ impl ExecutionBackend for GithubBackend {
             // No answer: the request may have reached GitHub (a read timeout) and started
             // the workflow, so it is not retried either.
             Err(mut e) => {
-                e.class = ErrorClass::Unsupported;
+                e.class = ErrorClass::OutcomeUnknown;
                 e.message.push_str(NOT_RESENT);
                 return Err(e);
             }
@@ -469,7 +469,7 @@ impl ExecutionBackend for GithubBackend {
         );
         // A failed POST may or may not have started the workflow: never retried blindly.
         if e.class == ErrorClass::Temporary {
-            e.class = ErrorClass::Unsupported;
+            e.class = ErrorClass::OutcomeUnknown;
             e.message.push_str(NOT_RESENT);
         }
         Err(e)

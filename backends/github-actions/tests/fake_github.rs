@@ -173,6 +173,8 @@ async fn dispatch_sends_faasr_inputs_once() {
 
     gh.answer_next("dispatches", 500, &[]);
     let err = b.dispatch("wf-a.yml", "main", &inputs).await.unwrap_err();
+    assert_eq!(err.class, ErrorClass::OutcomeUnknown, "{err}");
+    assert!(!err.class.is_retryable());
     assert!(err.message.contains("not re-sent"), "{err}");
     let posts = gh
         .seen()

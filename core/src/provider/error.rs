@@ -23,6 +23,9 @@ pub enum ErrorClass {
     Timeout,
     /// The provider cannot do this at all.
     Unsupported,
+    /// A request that is not safe to repeat (a workflow dispatch) got a 5xx or no answer:
+    /// it may or may not have taken effect, so it is never retried blindly.
+    OutcomeUnknown,
 }
 
 impl ErrorClass {
@@ -46,6 +49,7 @@ impl ErrorClass {
             ErrorClass::InvalidInput => "invalid-input",
             ErrorClass::Timeout => "timeout",
             ErrorClass::Unsupported => "unsupported",
+            ErrorClass::OutcomeUnknown => "outcome-unknown",
         }
     }
 }
