@@ -538,6 +538,91 @@ fn native_builtins_run_ephflow_in_the_given_image() {
     assert!(!refused.exists(), "nothing written");
 }
 
+/// A native builtin job holds only the secrets it uses: the VM's, the GitHubActions servers'
+/// PATs, the DefaultDataStore's keys and the workflow's own Secrets. Another server's or
+/// store's keys stay in the user actions' jobs, which run FaaSr's runtime.
+#[test]
+fn native_builtin_jobs_get_only_the_secrets_they_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wf: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(support::root().join("tests/fixtures/action/fan-in.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    wf["ComputeServers"]["Lambda"] =
+        serde_json::json!({"FaaSType": "Lambda", "Region": "us-east-1"});
+    wf["DataStores"]["Archive"] = serde_json::json!({
+        "Endpoint": "http://127.0.0.1:9", "Bucket": "archive", "Region": "us-east-1"
+    });
+    wf["Secrets"] = serde_json::json!(["MODEL_TOKEN"]);
+    let src = dir.path().join("fan-in.json");
+    std::fs::write(&src, serde_json::to_string_pretty(&wf).unwrap()).unwrap();
+    let aug = dir.path().join("fan-in_augmented.json");
+    augment(&src, &aug);
+    let out = dir.path().join("wf");
+    register(
+        &aug,
+        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
+        &out,
+    )
+    .code(0);
+    if !python_available("yaml") {
+        return;
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    let docs = yaml_documents(&paths);
+    let secrets_of = |doc: &serde_json::Value| {
+        let mut names: Vec<String> = doc["jobs"]["run_docker_image"]["env"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| v.as_str().is_some_and(|v| v.contains("secrets.")))
+            .map(|(k, _)| k.clone())
+            .collect();
+        names.sort_unstable();
+        names
+    };
+    let mut builtins = 0;
+    for (name, doc) in &docs {
+        if name.ends_with("-ephflow-reaper.yml") {
+            continue;
+        }
+        let got = secrets_of(doc);
+        if name.starts_with("fan-in-faasr-vm-") {
+            builtins += 1;
+            assert_eq!(
+                got,
+                [
+                    "GH_PAT",
+                    "MODEL_TOKEN",
+                    "Store_AccessKey",
+                    "Store_SecretKey",
+                    "VM_AccessKey",
+                    "VM_SecretKey"
+                ],
+                "{name}"
+            );
+        } else {
+            for expected in [
+                "Archive_AccessKey",
+                "Archive_SecretKey",
+                "Lambda_AccessKey",
+                "Lambda_SecretKey",
+                "MODEL_TOKEN",
+                "Store_AccessKey",
+                "VM_AccessKey",
+            ] {
+                assert!(got.iter().any(|g| g == expected), "{name}: {got:?}");
+            }
+        }
+    }
+    assert!(builtins >= 3, "start, polls and stop rendered: {builtins}");
+}
+
 /// Field-by-field agreement with FaaSr's conventions for every VM workflow of the corpus.
 #[test]
 fn every_corpus_vm_workflow_registers_by_faasr_conventions() {

@@ -74,11 +74,44 @@ fn check_expression(what: &str, value: &str) -> Result<(), RenderError> {
 /// Every secret name the actions need, checked against GitHub's secret-name grammar (see
 /// [`derived_secret_names`] for the order).
 pub fn secret_names(w: &Workflow) -> Result<Vec<String>, RenderError> {
+    Ok(checked_secrets(w)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
+}
+
+/// The secrets a native builtin job needs, a subset of [`secret_names`]: the VM's
+/// (`VMConfig.Name`), the PATs of the GitHubActions servers (reading the workflow, the runner
+/// check, dispatching: native builtins dispatch only GitHubActions actions), the
+/// DefaultDataStore's keys (markers and fan-in) and the workflow's own `Secrets` (a Command
+/// provider's scripts may read them). Other servers' and stores' keys stay out of the job, so
+/// the process that holds the VM's keys holds nothing else.
+pub fn native_builtin_secret_names(w: &Workflow) -> Result<Vec<String>, RenderError> {
+    let default_store = format!("DataStores.{}", w.default_data_store);
+    let needed = |from: &str| {
+        from == "VMConfig.Name"
+            || from == "Secrets"
+            || from == default_store
+            || from.strip_prefix("ComputeServers.").is_some_and(|server| {
+                w.compute_servers
+                    .get(server)
+                    .is_some_and(|s| s.faas_type == FaaSType::GitHubActions)
+            })
+    };
+    Ok(checked_secrets(w)?
+        .into_iter()
+        .filter(|(_, from)| needed(from))
+        .map(|(name, _)| name)
+        .collect())
+}
+
+/// [`derived_secret_names`], each checked against GitHub's secret-name grammar.
+fn checked_secrets(w: &Workflow) -> Result<Vec<(String, String)>, RenderError> {
     derived_secret_names(w)
         .into_iter()
         .map(|(name, from)| {
             if is_portable_secret_name(&name) {
-                Ok(name)
+                Ok((name, from))
             } else {
                 Err(RenderError::SecretName { name, from })
             }
@@ -99,6 +132,7 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
         return Err(RenderError::NotAugmented);
     }
     let secrets = secret_names(w)?;
+    let native_secrets = native_builtin_secret_names(w)?;
     let labels: Vec<String> = w
         .vm_config
         .as_ref()
@@ -143,7 +177,15 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
             json!("ubuntu-latest")
         };
         let mut env = Map::new();
-        for s in &secrets {
+        // FaaSr's runtime in a user action (or a FaaSr builtin) may need any server's or
+        // store's keys; ephflow's own builtin needs only its own (see
+        // `native_builtin_secret_names`).
+        let job_secrets = if native.is_some() {
+            &native_secrets
+        } else {
+            &secrets
+        };
+        for s in job_secrets {
             env.insert(s.clone(), secret_ref(s));
         }
         env.insert(
