@@ -75,10 +75,43 @@ pub fn write_atomic_with(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ephflow-")
+    // Said plainly, before the temporary file's own error (which names the temporary path)
+    // could say it less clearly.
+    if !dir.is_dir() {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!(
+                "the directory {} does not exist; create it or choose another output path",
+                dir.display()
+            ),
+        )));
+    }
+    if path.is_dir() {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a directory; give the path of a file",
+        )));
+    }
+    // A replaced file keeps its mode; a new one gets the mode any new file gets here
+    // (0666 less the umask), not the temporary file's private 0600.
+    let mode = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.permissions());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".ephflow-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
         .tempfile_in(dir)
-        .map_err(err)?;
+        // The kind only: the error's text names the temporary file, not the output.
+        .map_err(|e| err(std::io::Error::from(e.kind())))?;
+    if let Some(mode) = mode {
+        tmp.as_file().set_permissions(mode).map_err(err)?;
+    }
     {
         let mut buffered = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
         write(&mut buffered).map_err(err)?;
@@ -119,5 +152,38 @@ mod tests {
             })
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    /// A new file gets the usual mode (0666 less the umask, as `File::create` would), not
+    /// the temporary file's 0600; a replaced file keeps its own.
+    #[cfg(unix)]
+    #[test]
+    fn new_files_get_the_usual_mode_and_replaced_files_keep_theirs() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let usual = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+        let out = dir.path().join("out.json");
+        write_atomic(&out, b"1", &[]).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&out), usual);
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&out, b"2", &[]).unwrap();
+        assert_eq!(mode(&out), 0o640);
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "2");
+    }
+
+    /// A missing directory and a directory in place of the file are named, with no
+    /// temporary file's path in the message.
+    #[test]
+    fn a_missing_directory_or_a_directory_target_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nodir").join("plan.svg");
+        let text = write_atomic(&missing, b"x", &[]).unwrap_err().to_string();
+        assert!(text.contains("nodir does not exist"), "{text}");
+        assert!(!text.contains(".ephflow-"), "{text}");
+        let text = write_atomic(dir.path(), b"x", &[]).unwrap_err().to_string();
+        assert!(text.contains("is a directory"), "{text}");
     }
 }

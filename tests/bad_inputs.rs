@@ -1010,14 +1010,14 @@ const ROWS: &[Row] = &[
         input: Raw(Vec::new),
         code: 1,
         diagnostic: ("malformed-json", ""),
-        mentions: &["malformed JSON at line 1"],
+        mentions: &["the file is empty"],
     },
     Row {
         name: "only whitespace",
         input: Raw(|| b"  \n\t \n".to_vec()),
         code: 1,
         diagnostic: ("malformed-json", ""),
-        mentions: &["malformed JSON at line 3"],
+        mentions: &["the file is empty"],
     },
     Row {
         name: "truncated",

@@ -405,6 +405,26 @@ fn unreadable_file_is_an_io_error() {
         ));
 }
 
+/// An empty file and a directory given as FILE say what they are and what to do.
+#[test]
+fn empty_files_and_directories_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    ephflow()
+        .arg("validate")
+        .arg(&empty)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("the file is empty"));
+    ephflow()
+        .arg("validate")
+        .arg(dir.path())
+        .assert()
+        .code(5)
+        .stdout(predicate::str::contains("not a directory"));
+}
+
 #[test]
 fn several_files_exit_with_the_worst_code() {
     let dir = tempfile::tempdir().unwrap();

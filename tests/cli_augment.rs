@@ -85,10 +85,78 @@ fn never_writes_over_its_input() {
         .arg("--output")
         .arg(&input)
         .assert()
-        .code(5)
+        .code(2)
         .stderr(predicate::str::contains("it is an input file"));
     assert_eq!(std::fs::read(&input).unwrap(), before);
     assert_eq!(files(dir.path()), ["vm-entry.json"]);
+}
+
+/// Output paths that cannot be written say why in terms of the output (no temporary file's
+/// name), exit 5 and leave nothing behind; standard input needs --output (there is no file to
+/// write beside), exit 2.
+#[test]
+fn unwritable_outputs_and_standard_input_are_explained() {
+    let (dir, input) = staged("vm-entry");
+    let missing = dir.path().join("nodir").join("out.json");
+    ephflow()
+        .arg("augment")
+        .arg(&input)
+        .arg("-o")
+        .arg(&missing)
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("nodir does not exist"))
+        .stderr(predicate::str::contains(".ephflow-").not());
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    ephflow()
+        .arg("augment")
+        .arg(&input)
+        .arg("-o")
+        .arg(&sub)
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("is a directory"));
+    assert_eq!(files(dir.path()), ["sub", "vm-entry.json"]);
+    assert!(files(&sub).is_empty());
+
+    let text = std::fs::read(&input).unwrap();
+    ephflow()
+        .current_dir(dir.path())
+        .args(["augment", "-"])
+        .write_stdin(text.clone())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pass --output PATH"));
+    assert_eq!(files(dir.path()), ["sub", "vm-entry.json"]);
+    ephflow()
+        .current_dir(dir.path())
+        .args(["augment", "-", "-o", "from-stdin.json"])
+        .write_stdin(text)
+        .assert()
+        .code(0);
+    assert!(dir.path().join("from-stdin.json").is_file());
+}
+
+/// A written file gets the mode any new file gets (0666 less the umask), not the
+/// temporary file's 0600: it is committed and read by others.
+#[cfg(unix)]
+#[test]
+fn written_files_are_not_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, input) = staged("vm-entry");
+    let plain = dir.path().join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let out = dir.path().join("out.json");
+    ephflow()
+        .arg("augment")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(0);
+    assert_eq!(mode(&out), mode(&plain));
 }
 
 #[test]
@@ -135,7 +203,7 @@ fn a_workflow_without_vm_actions_is_written_unchanged() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "no action requires the VM: wrote the workflow unchanged",
+            "no action requires the VM: wrote the workflow, its content unchanged,",
         ));
     let a: Value = serde_json::from_str(&std::fs::read_to_string(&input).unwrap()).unwrap();
     let b: Value = serde_json::from_str(

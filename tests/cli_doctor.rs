@@ -66,7 +66,17 @@ impl Setup {
             std::fs::read_dir(self.dir.path()).unwrap().count()
         ));
         std::fs::write(&path, doc.to_string()).unwrap();
-        path
+        // The file a user commits and checks: the augmented one.
+        let augmented = path.with_extension("aug.json");
+        Command::cargo_bin("ephflow")
+            .unwrap()
+            .arg("augment")
+            .arg(&path)
+            .arg("-o")
+            .arg(&augmented)
+            .assert()
+            .code(0);
+        augmented
     }
 
     /// `ephflow doctor` with the VM's named secrets and a GitHub token.
@@ -145,6 +155,14 @@ fn every_check_passes_against_moto_and_the_fake_github() {
     for (l, name) in lines.iter().zip(CHECKS) {
         assert!(l.starts_with(&format!("✓ {name}")), "{name}:\n{text}");
     }
+    // The workflow before `augment`: a warning (register and invoke refuse it), not a failure.
+    let raw = wf.with_extension("").with_extension("json");
+    let out = setup.doctor(&raw, &gh).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let (l, hint) = line(&text, "workflow");
+    assert!(l.starts_with("! ") && l.contains("not augmented"), "{text}");
+    assert!(hint.contains("ephflow augment"), "{text}");
     assert!(
         line(&text, "VM credentials")
             .0

@@ -405,6 +405,63 @@ fn register(file: &Path, args: &[&str], out: &Path) -> assert_cmd::assert::Asser
         .assert()
 }
 
+/// Files of an earlier registration that this one does not render are named (GitHub would
+/// still run them) and kept; `--out` naming a file and a workflow on standard input without
+/// --payload-path are usage errors that write nothing.
+#[test]
+fn leftovers_and_bad_destinations_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let aug = dir.path().join("fan-in_augmented.json");
+    augment(
+        &support::root().join("tests/fixtures/action/fan-in.json"),
+        &aug,
+    );
+    let out = dir.path().join("wf");
+    register(
+        &aug,
+        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
+        &out,
+    )
+    .code(0);
+    let reaper = out.join("fan-in-ephflow-reaper.yml");
+    assert!(reaper.is_file());
+    let other = out.join("other-workflow-step.yml");
+    std::fs::write(
+        &other,
+        "name: other\non: {workflow_dispatch: {inputs: {PAYLOAD_URL: {}}}}\n",
+    )
+    .unwrap();
+    // FaaSr's builtins and no reaper: the reaper file is left over, the other workflow's is not.
+    register(&aug, &[], &out)
+        .code(0)
+        .stderr(predicate::str::contains(format!(
+            "warning: {} is not rendered from this workflow any more",
+            reaper.display()
+        )))
+        .stderr(predicate::str::contains("other-workflow-step").not());
+    assert!(reaper.is_file(), "never deleted");
+    register(&aug, &["--check"], &out)
+        .code(0)
+        .stderr(predicate::str::contains("fan-in-ephflow-reaper.yml"));
+
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    register(&aug, &[], &file)
+        .code(2)
+        .stderr(predicate::str::contains("is a file; give the directory"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+
+    let fresh = dir.path().join("fresh");
+    ephflow()
+        .args(["register", "-", "--reaper-image", NATIVE_IMAGE, "--out"])
+        .arg(&fresh)
+        .write_stdin(std::fs::read(&aug).unwrap())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pass --payload-path"));
+    assert!(!fresh.exists(), "nothing written");
+}
+
 /// `--builtins native`: lifecycle jobs run `ephflow action run` in the given image, user jobs
 /// are unchanged, the failure teardown stays; successors off GitHub Actions are refused.
 #[test]

@@ -17,10 +17,11 @@ use super::stdout::outln;
 ///
 /// The input is validated first; an invalid workflow writes nothing. The result is validated
 /// again before it is written (atomically, never over the input). A workflow without
-/// RequiresVM actions is written unchanged.
+/// RequiresVM actions is written with its content unchanged (4-space indented, like every
+/// output).
 #[derive(Debug, Args)]
 pub struct AugmentArgs {
-    /// The workflow JSON file.
+    /// The workflow JSON file (`-`: standard input, with --output).
     #[arg(value_name = "FILE")]
     file: PathBuf,
     /// parallel: VM actions wait at their own poll while the rest runs; sequential: the whole
@@ -48,6 +49,12 @@ pub fn run(args: AugmentArgs) -> Exit {
         StrategyArg::Sequential => Strategy::Sequential,
     };
     let file = args.file.display().to_string();
+    if super::is_stdin(&args.file) && args.output.is_none() {
+        eprintln!(
+            "error: the workflow comes from standard input, so there is no file to write beside: pass --output PATH"
+        );
+        return Exit::Usage;
+    }
     let (doc, workflow) = match super::load_valid(&args.file, false, "nothing written") {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
@@ -81,8 +88,7 @@ pub fn run(args: AugmentArgs) -> Exit {
     if let Err(e) =
         ephflow::io::write_atomic_with(&output, &[args.file.as_path()], |w| out_doc.write_pretty(w))
     {
-        eprintln!("error: {e}");
-        return Exit::Io;
+        return super::write_failed(&e);
     }
     outln!("{}", summary(&augmented, &output));
     Exit::Success
@@ -100,7 +106,7 @@ fn default_output(input: &Path) -> PathBuf {
 fn summary(a: &Augmented, output: &Path) -> String {
     if a.is_unchanged() {
         return format!(
-            "no action requires the VM: wrote the workflow unchanged to {}",
+            "no action requires the VM: wrote the workflow, its content unchanged, to {}",
             output.display()
         );
     }

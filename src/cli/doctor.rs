@@ -12,6 +12,7 @@ use ephflow::core::validate::validate_document;
 use ephflow::exit::Exit;
 use ephflow::schema::Severity;
 use ephflow::schema::model::{FaaSType, VmConfig, Workflow};
+use ephflow::schema::names::INJECTED_START;
 
 /// Check, without changing anything, that a workflow can run: the workflow, the VM's
 /// credentials and permissions, the instance, the GitHub tokens, the VM's runner and the
@@ -104,7 +105,7 @@ fn validate(path: &Path, checks: &mut Checks) -> Result<Workflow, Exit> {
         Err(exit) => {
             checks.fail(
                 "workflow",
-                format!("{file} could not be read as JSON"),
+                format!("{file} could not be read as a workflow"),
                 "see the message on standard error",
             );
             return Err(exit);
@@ -121,7 +122,10 @@ fn validate(path: &Path, checks: &mut Checks) -> Result<Workflow, Exit> {
     if !report.is_valid() {
         checks.fail(
             "workflow",
-            format!("{file} is invalid ({} errors)", errors.len()),
+            format!(
+                "{file} is invalid ({})",
+                super::count(errors.len(), "error")
+            ),
             &format!("fix the errors above (`ephflow validate {file}`)"),
         );
         return Err(Exit::InvalidInput);
@@ -135,10 +139,18 @@ fn validate(path: &Path, checks: &mut Checks) -> Result<Workflow, Exit> {
         "{file} is valid ({} actions, {vm} on the VM)",
         workflow.action_list.len()
     );
-    if warnings > 0 {
+    if vm > 0 && !workflow.action_list.contains_key(INJECTED_START) {
         checks.warn(
             "workflow",
-            format!("{summary}, with {warnings} warnings"),
+            format!("{summary}, but not augmented: `register` and `invoke` refuse it"),
+            &format!(
+                "run `ephflow augment {file}` and check the _augmented.json it writes (the file you commit)"
+            ),
+        );
+    } else if warnings > 0 {
+        checks.warn(
+            "workflow",
+            format!("{summary}, with {}", super::count(warnings, "warning")),
             &format!("see `ephflow validate {file}`"),
         );
     } else {

@@ -50,10 +50,7 @@ pub fn run(args: GraphArgs) -> Exit {
         Some(path) => {
             match ephflow::io::write_atomic(&path, text.as_bytes(), &[args.file.as_path()]) {
                 Ok(()) => Exit::Success,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Exit::Io
-                }
+                Err(e) => super::write_failed(&e),
             }
         }
     }

@@ -179,10 +179,7 @@ pub fn run(args: IamPolicyArgs) -> Exit {
                 eprintln!("wrote the policies to {}", path.display());
                 Exit::Success
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Exit::Io
-            }
+            Err(e) => super::write_failed(&e),
         },
     }
 }

@@ -95,11 +95,20 @@ fn read_document(path: &Path) -> Result<Document, Box<(Diagnostic, Exit)>> {
             return Err(Box::new((d, Exit::InvalidInput)));
         }
         Err(e) => {
-            let d = Diagnostic::error("unreadable", "", e.to_string())
-                .hint("check the path and the file's permissions");
+            let hint = if path.is_dir() {
+                "give a workflow file, not a directory (for several files: DIR/*.json)"
+            } else {
+                "check the path and the file's permissions"
+            };
+            let d = Diagnostic::error("unreadable", "", e.to_string()).hint(hint);
             return Err(Box::new((d, Exit::Io)));
         }
     };
+    if text.trim().is_empty() {
+        let d = Diagnostic::error("malformed-json", "", "the file is empty")
+            .hint("a workflow file is one JSON object: { ... }");
+        return Err(Box::new((d, Exit::InvalidInput)));
+    }
     Document::parse(&text).map_err(|e| {
         let diagnostic = match &e {
             ParseError::Syntax { .. } => Diagnostic::error("malformed-json", "", e.to_string())
@@ -146,8 +155,8 @@ fn load_valid(
     report::print_diagnostics(&shown, &file);
     if !report.is_valid() {
         eprintln!(
-            "{file}: INVALID ({} errors); {consequence}",
-            report.count(ephflow::schema::Severity::Error)
+            "{file}: INVALID ({}); {consequence}",
+            count(report.count(ephflow::schema::Severity::Error), "error")
         );
         return Err(Exit::InvalidInput);
     }
@@ -155,6 +164,26 @@ fn load_valid(
         .workflow
         .expect("a valid report has the typed workflow");
     Ok((doc, workflow))
+}
+
+/// Reports a failed write and gives its exit code: an output that would replace an input is
+/// a bad command line (2), anything else a file problem (5).
+fn write_failed(e: &ephflow::io::IoError) -> Exit {
+    eprintln!("error: {e}");
+    match e {
+        ephflow::io::IoError::WouldOverwriteInput { .. } => Exit::Usage,
+        _ => Exit::Io,
+    }
+}
+
+/// `1 error`, `2 errors`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Whether `path` means standard input.
+fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
 }
 
 /// The exit code for a classified cloud or backend failure.

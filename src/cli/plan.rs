@@ -26,8 +26,8 @@ pub struct PlanArgs {
     /// The workflow (original, not augmented: plan augments it both ways).
     #[arg(value_name = "FILE")]
     file: PathBuf,
-    /// Seconds per action, JSON or YAML: `{"train": 3600, "default": 60}` or
-    /// `{"default": 60, "actions": {"train": 3600}}` [default: 60 s each].
+    /// Seconds per action, JSON or YAML: `{"train-model": 3600, "default": 60}` or
+    /// `{"default": 60, "actions": {"train-model": 3600}}` [default: 60 s each].
     #[arg(long, value_name = "FILE")]
     durations: Option<PathBuf>,
     /// Seconds from vm_start's request to the runner online (field: 30-60 s warm, 2-4 min
@@ -272,8 +272,7 @@ pub fn run(args: PlanArgs) -> Exit {
             .flatten()
             .collect();
         if let Err(e) = ephflow::io::write_atomic(out, text.as_bytes(), &inputs) {
-            eprintln!("error: {e}");
-            return Exit::Io;
+            return super::write_failed(&e);
         }
         eprintln!("wrote {}", out.display());
     }

@@ -1,6 +1,6 @@
 //! `ephflow register` and `ephflow invoke`: deploy and start a workflow on GitHub Actions.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::stdout::outln;
@@ -61,6 +61,13 @@ enum Builtins {
 }
 
 pub fn register(args: RegisterArgs) -> Exit {
+    if args.out.exists() && !args.out.is_dir() {
+        eprintln!(
+            "error: --out {} is a file; give the directory of the workflow files (usually .github/workflows); nothing written",
+            args.out.display()
+        );
+        return Exit::Usage;
+    }
     let (_, workflow) = match super::load_valid(&args.file, true, "nothing written") {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
@@ -105,6 +112,12 @@ pub fn register(args: RegisterArgs) -> Exit {
                     .unwrap_or_default()
             }),
         });
+    if reaper.is_some() && args.payload_path.is_none() && super::is_stdin(&args.file) {
+        eprintln!(
+            "error: the reaper reads the workflow JSON from the repository, and with the workflow on standard input its path is unknown: pass --payload-path PATH; nothing written"
+        );
+        return Exit::Usage;
+    }
     if workflow.vm_config.is_some() && reaper.is_none() {
         eprintln!(
             "note: no reaper rendered (it stops a VM left running by a cancelled or broken run): pass --reaper-image IMAGE (see the Dockerfile)"
@@ -137,6 +150,12 @@ pub fn register(args: RegisterArgs) -> Exit {
             }
         }
     }
+    for path in leftovers(&args.out, &workflow.workflow_name, &files) {
+        eprintln!(
+            "warning: {} is not rendered from this workflow any more; if it was registered from an earlier version (a removed action, a dropped reaper), delete it: GitHub still runs it, and ephflow never deletes files",
+            path.display()
+        );
+    }
     if args.check {
         let stale: Vec<&str> = files
             .iter()
@@ -165,8 +184,7 @@ pub fn register(args: RegisterArgs) -> Exit {
     for (name, text) in &files {
         let path = args.out.join(name);
         if let Err(e) = ephflow::io::write_atomic(&path, text.as_bytes(), &[args.file.as_path()]) {
-            eprintln!("error: {e}");
-            return Exit::Io;
+            return super::write_failed(&e);
         }
     }
     outln!(
@@ -175,6 +193,30 @@ pub fn register(args: RegisterArgs) -> Exit {
         args.out.display()
     );
     Exit::Success
+}
+
+/// Files in `out` that look like an earlier registration of this workflow
+/// (`<WorkflowName>-*.yml` with FaaSr's `PAYLOAD_URL` input) but are not among `rendered`.
+fn leftovers(out: &Path, workflow_name: &str, rendered: &[(String, String)]) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Vec::new();
+    };
+    let prefix = format!("{workflow_name}-");
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            name.is_some_and(|n| {
+                n.starts_with(&prefix)
+                    && n.ends_with(".yml")
+                    && !rendered.iter().any(|(r, _)| *r == n)
+            })
+        })
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("PAYLOAD_URL")))
+        .collect();
+    found.sort();
+    found
 }
 
 /// Start a registered workflow the way FaaSr does: dispatch its entry action (for an
@@ -222,6 +264,12 @@ pub fn invoke(args: InvokeArgs) -> Exit {
     let owner = server.user_name.clone().unwrap_or_default();
     let repo = server.action_repo_name.clone().unwrap_or_default();
     let branch = server.branch.clone().unwrap_or_else(|| "main".to_owned());
+    if args.payload_path.is_none() && super::is_stdin(&args.file) {
+        eprintln!(
+            "error: with the workflow on standard input its path in the repository is unknown: pass --payload-path PATH; nothing dispatched"
+        );
+        return Exit::Usage;
+    }
     let payload_path = args.payload_path.clone().unwrap_or_else(|| {
         args.file
             .file_name()

@@ -53,10 +53,7 @@ pub fn run(args: SchemaArgs) -> Exit {
                 );
                 Exit::Success
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Exit::Io
-            }
+            Err(e) => super::write_failed(&e),
         },
     }
 }
