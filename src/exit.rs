@@ -7,7 +7,8 @@ pub enum Exit {
     Success = 0,
     /// 1: an input is malformed or fails validation; nothing was written.
     InvalidInput = 1,
-    /// 2: bad command line (unknown command or flag, missing argument).
+    /// 2: bad command line (unknown command or flag, missing or bad argument, such as an
+    /// output path that names an input).
     Usage = 2,
     /// 3: the cloud provider or execution backend failed (lifecycle commands).
     CloudFailure = 3,
