@@ -127,6 +127,29 @@ fn without_a_token_it_refuses_rather_than_guess() {
         text(&out)
     );
     assert!(text(&out).contains("GH_PAT"), "{}", text(&out));
+
+    // --format json says so on standard output too, as one object.
+    let out = ephflow()
+        .args(["vm", "reap", "--format", "json", "--workflow"])
+        .arg(&world.workflow)
+        .env("GITHUB_API_URL", &world.gh.url)
+        .env("AWS_ENDPOINT_URL_EC2", &world.moto.url)
+        .env("VM_AccessKey", VM_ACCESS)
+        .env("VM_SecretKey", VM_SECRET)
+        .env_remove("GH_PAT")
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["exit"], 1);
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot tell whether the VM is in use")),
+        "{report}"
+    );
 }
 
 #[test]

@@ -70,14 +70,35 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(n.saturating_mul(scale)))
 }
 
-async fn load(args: &ReapArgs, secrets: Arc<dyn SecretSource>) -> Result<Workflow, Exit> {
-    if let Some(path) = &args.workflow {
-        return super::load_valid(path, true, "nothing done").map(|(_, w)| w);
+/// Why a reap ended early: its exit code and what to say. Printed in one place, so that
+/// `--format json` reports failures on standard output too.
+struct Failure {
+    exit: Exit,
+    message: String,
+}
+
+impl Failure {
+    fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Failure {
+            exit,
+            message: message.into(),
+        }
     }
-    let fail = |e: ActionError| {
-        eprintln!("error: {e}");
-        super::exit_for(e.class())
-    };
+}
+
+async fn load(args: &ReapArgs, secrets: Arc<dyn SecretSource>) -> Result<Workflow, Failure> {
+    if let Some(path) = &args.workflow {
+        // The problems themselves are on standard error already.
+        return super::load_valid(path, true, "nothing done")
+            .map(|(_, w)| w)
+            .map_err(|exit| {
+                Failure::new(
+                    exit,
+                    format!("{} could not be used as a workflow", path.display()),
+                )
+            });
+    }
+    let fail = |e: ActionError| Failure::new(super::exit_for(e.class()), e.to_string());
     let url: PayloadUrl = args
         .payload_url
         .as_deref()
@@ -87,22 +108,20 @@ async fn load(args: &ReapArgs, secrets: Arc<dyn SecretSource>) -> Result<Workflo
     let backend =
         ephflow::core::registry::build_backend(action::payload_server(&url, &args.server, secrets))
             .await
-            .map_err(|e| {
-                eprintln!("error: reading {url}: {e}");
-                super::exit_for(e.class)
-            })?;
+            .map_err(|e| Failure::new(super::exit_for(e.class), format!("reading {url}: {e}")))?;
     let doc = action::fetch_workflow(backend.as_ref(), &url)
         .await
         .map_err(fail)?;
-    let report = ephflow::core::validate::validate_document(&doc).map_err(super::internal)?;
+    let report = ephflow::core::validate::validate_document(&doc)
+        .map_err(|e| Failure::new(Exit::Internal, format!("internal error: {e}")))?;
     match report.workflow {
         Some(w) if report.is_valid() => Ok(w),
-        _ => {
-            eprintln!(
-                "error: the workflow at {url} is invalid (run `ephflow validate` on it); nothing done"
-            );
-            Err(Exit::InvalidInput)
-        }
+        _ => Err(Failure::new(
+            Exit::InvalidInput,
+            format!(
+                "the workflow at {url} is invalid (run `ephflow validate` on it); nothing done"
+            ),
+        )),
     }
 }
 
@@ -110,17 +129,19 @@ async fn backend(
     workflow: &Workflow,
     server: &str,
     secrets: Arc<dyn SecretSource>,
-) -> Result<Box<dyn ExecutionBackend>, Exit> {
+) -> Result<Box<dyn ExecutionBackend>, Failure> {
     let ctx = BackendContext {
         server_name: server.to_owned(),
         server: workflow.compute_servers[server].clone(),
         secrets,
     };
     ephflow::core::registry::build_backend(ctx).await.map_err(|e| {
-        eprintln!(
-            "error: the reaper cannot tell whether the VM is in use without {server}'s backend: {e}; nothing done"
-        );
-        super::exit_for(e.class)
+        Failure::new(
+            super::exit_for(e.class),
+            format!(
+                "the reaper cannot tell whether the VM is in use without {server}'s backend: {e}; nothing done"
+            ),
+        )
     })
 }
 
@@ -129,105 +150,122 @@ pub fn run(args: &ReapArgs) -> Exit {
         Ok(r) => r,
         Err(exit) => return exit,
     };
-    runtime.block_on(async {
-        let secrets: Arc<dyn SecretSource> = Arc::new(EnvSecrets);
-        let workflow = match load(args, secrets.clone()).await {
-            Ok(w) => w,
-            Err(exit) => return exit,
-        };
-        let Some(config) = workflow.vm_config.clone() else {
-            eprintln!("error: the workflow has no VMConfig: there is no VM to reap");
-            return Exit::InvalidInput;
-        };
-        let mut policy = ReapPolicy::for_config(&config);
-        policy.idle = args.idle.unwrap_or(policy.idle);
-        policy.max_lifetime = args.max_lifetime.unwrap_or(policy.max_lifetime);
+    match runtime.block_on(reap(args)) {
+        Ok(()) => Exit::Success,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            if args.format == super::vm::OutputFormat::Json {
+                outln!(
+                    "{}",
+                    json!({"ok": false, "exit": failure.exit.code(), "error": failure.message})
+                );
+            }
+            failure.exit
+        }
+    }
+}
 
-        let provider = match ephflow::core::registry::build(BuildContext {
-            config: config.clone(),
-            secrets: secrets.clone(),
-        })
-        .await
-        {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("error: vm reap failed for {}: {e}", config.name);
-                return super::exit_for(e.class);
-            }
-        };
-        // One backend per server that runs VM jobs; the runner lives in the first one's
-        // repository (where the VM actions run).
-        let files = reap::vm_job_files(&workflow);
-        let mut backends: Vec<(String, Box<dyn ExecutionBackend>)> = Vec::new();
-        for (server, _) in &files {
-            if !backends.iter().any(|(s, _)| s == server) {
-                match backend(&workflow, server, secrets.clone()).await {
-                    Ok(b) => backends.push((server.clone(), b)),
-                    Err(exit) => return exit,
-                }
-            }
-        }
-        let find = |server: &str| {
-            backends
-                .iter()
-                .find(|(s, _)| s == server)
-                .map(|(_, b)| b.as_ref())
-                .expect("built above")
-        };
-        let jobs: Vec<(&dyn ExecutionBackend, String)> = files
-            .iter()
-            .map(|(server, file)| (find(server), file.clone()))
-            .collect();
-        let runner = config
-            .runner_name
-            .as_deref()
-            .zip(files.first().map(|(s, _)| find(s)))
-            .map(|(name, b)| (b, name));
-        let vm = provider.vm_id().to_owned();
-        let facts = match reap::gather(provider.as_ref(), runner, &jobs).await {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("error: vm reap failed for {vm}: {e}; nothing stopped");
-                return super::exit_for(e.class);
-            }
-        };
-        let verdict = reap::decide(&facts, &policy, SystemTime::now());
-        let (kind, reason) = match &verdict {
-            Verdict::NotRunning(r) => ("not-running", r),
-            Verdict::Busy(r) => ("busy", r),
-            Verdict::Keep(r) => ("keep", r),
-            Verdict::Stop(r) => ("stop", r),
-        };
-        let mut stopped = false;
-        if matches!(verdict, Verdict::Stop(_)) && !args.dry_run {
-            let engine = Lifecycle::new(provider.as_ref(), ReadinessPolicy::for_config(&config), &Quiet);
-            match engine.stop().await {
-                Ok(o) => stopped = o.requested,
-                Err(e) => {
-                    eprintln!("error: vm reap could not stop {vm} ({reason}): {e}");
-                    return super::exit_for(e.class());
-                }
-            }
-        }
-        match args.format {
-            super::vm::OutputFormat::Json => outln!(
-                "{}",
-                json!({"vm": vm, "verdict": kind, "reason": reason, "stopped": stopped, "dry_run": args.dry_run})
-            ),
-            super::vm::OutputFormat::Human => {
-                let what = match (kind, stopped, args.dry_run) {
-                    ("stop", _, true) => "would stop it (dry run)",
-                    ("stop", true, _) => "stopped",
-                    ("stop", false, _) => "already stopping",
-                    ("busy", ..) => "in use, left running",
-                    ("keep", ..) => "left running",
-                    _ => "nothing to do",
-                };
-                outln!("{vm}: {what}: {reason}");
-            }
-        }
-        Exit::Success
+async fn reap(args: &ReapArgs) -> Result<(), Failure> {
+    let secrets: Arc<dyn SecretSource> = Arc::new(EnvSecrets);
+    let workflow = load(args, secrets.clone()).await?;
+    let Some(config) = workflow.vm_config.clone() else {
+        return Err(Failure::new(
+            Exit::InvalidInput,
+            "the workflow has no VMConfig: there is no VM to reap",
+        ));
+    };
+    let mut policy = ReapPolicy::for_config(&config);
+    policy.idle = args.idle.unwrap_or(policy.idle);
+    policy.max_lifetime = args.max_lifetime.unwrap_or(policy.max_lifetime);
+
+    let provider = ephflow::core::registry::build(BuildContext {
+        config: config.clone(),
+        secrets: secrets.clone(),
     })
+    .await
+    .map_err(|e| {
+        Failure::new(
+            super::exit_for(e.class),
+            format!("vm reap failed for {}: {e}", config.name),
+        )
+    })?;
+    // One backend per server that runs VM jobs; the runner lives in the first one's
+    // repository (where the VM actions run).
+    let files = reap::vm_job_files(&workflow);
+    let mut backends: Vec<(String, Box<dyn ExecutionBackend>)> = Vec::new();
+    for (server, _) in &files {
+        if !backends.iter().any(|(s, _)| s == server) {
+            backends.push((
+                server.clone(),
+                backend(&workflow, server, secrets.clone()).await?,
+            ));
+        }
+    }
+    let find = |server: &str| {
+        backends
+            .iter()
+            .find(|(s, _)| s == server)
+            .map(|(_, b)| b.as_ref())
+            .expect("built above")
+    };
+    let jobs: Vec<(&dyn ExecutionBackend, String)> = files
+        .iter()
+        .map(|(server, file)| (find(server), file.clone()))
+        .collect();
+    let runner = config
+        .runner_name
+        .as_deref()
+        .zip(files.first().map(|(s, _)| find(s)))
+        .map(|(name, b)| (b, name));
+    let vm = provider.vm_id().to_owned();
+    let facts = reap::gather(provider.as_ref(), runner, &jobs)
+        .await
+        .map_err(|e| {
+            Failure::new(
+                super::exit_for(e.class),
+                format!("vm reap failed for {vm}: {e}; nothing stopped"),
+            )
+        })?;
+    let verdict = reap::decide(&facts, &policy, SystemTime::now());
+    let (kind, reason) = match &verdict {
+        Verdict::NotRunning(r) => ("not-running", r),
+        Verdict::Busy(r) => ("busy", r),
+        Verdict::Keep(r) => ("keep", r),
+        Verdict::Stop(r) => ("stop", r),
+    };
+    let mut stopped = false;
+    if matches!(verdict, Verdict::Stop(_)) && !args.dry_run {
+        let engine = Lifecycle::new(
+            provider.as_ref(),
+            ReadinessPolicy::for_config(&config),
+            &Quiet,
+        );
+        let outcome = engine.stop().await.map_err(|e| {
+            Failure::new(
+                super::exit_for(e.class()),
+                format!("vm reap could not stop {vm} ({reason}): {e}"),
+            )
+        })?;
+        stopped = outcome.requested;
+    }
+    match args.format {
+        super::vm::OutputFormat::Json => outln!(
+            "{}",
+            json!({"ok": true, "vm": vm, "verdict": kind, "reason": reason, "stopped": stopped, "dry_run": args.dry_run})
+        ),
+        super::vm::OutputFormat::Human => {
+            let what = match (kind, stopped, args.dry_run) {
+                ("stop", _, true) => "would stop it (dry run)",
+                ("stop", true, _) => "stopped",
+                ("stop", false, _) => "already stopping",
+                ("busy", ..) => "in use, left running",
+                ("keep", ..) => "left running",
+                _ => "nothing to do",
+            };
+            outln!("{vm}: {what}: {reason}");
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
