@@ -109,17 +109,22 @@ fn reaps_only_what_nothing_uses() {
 #[test]
 fn without_a_token_it_refuses_rather_than_guess() {
     let Some(world) = World::start() else { return };
-    let out = ephflow()
-        .args(["vm", "reap", "--idle", "0s", "--workflow"])
-        .arg(&world.workflow)
-        .env("GITHUB_API_URL", &world.gh.url)
-        .env("AWS_ENDPOINT_URL_EC2", &world.moto.url)
-        .env("VM_AccessKey", VM_ACCESS)
-        .env("VM_SecretKey", VM_SECRET)
-        .env_remove("GH_PAT")
-        .env_remove("GITHUB_TOKEN")
-        .output()
-        .unwrap();
+    let without_token = |args: &[&str]| {
+        ephflow()
+            .args(["vm", "reap"])
+            .args(args)
+            .arg("--workflow")
+            .arg(&world.workflow)
+            .env("GITHUB_API_URL", &world.gh.url)
+            .env("AWS_ENDPOINT_URL_EC2", &world.moto.url)
+            .env("VM_AccessKey", VM_ACCESS)
+            .env("VM_SecretKey", VM_SECRET)
+            .env_remove("GH_PAT")
+            .env_remove("GITHUB_TOKEN")
+            .output()
+            .unwrap()
+    };
+    let out = without_token(&["--idle", "0s"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("cannot tell whether the VM is in use"),
@@ -129,17 +134,7 @@ fn without_a_token_it_refuses_rather_than_guess() {
     assert!(text(&out).contains("GH_PAT"), "{}", text(&out));
 
     // --format json says so on standard output too, as one object.
-    let out = ephflow()
-        .args(["vm", "reap", "--format", "json", "--workflow"])
-        .arg(&world.workflow)
-        .env("GITHUB_API_URL", &world.gh.url)
-        .env("AWS_ENDPOINT_URL_EC2", &world.moto.url)
-        .env("VM_AccessKey", VM_ACCESS)
-        .env("VM_SecretKey", VM_SECRET)
-        .env_remove("GH_PAT")
-        .env_remove("GITHUB_TOKEN")
-        .output()
-        .unwrap();
+    let out = without_token(&["--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(report["ok"], false);

@@ -405,24 +405,30 @@ fn register(file: &Path, args: &[&str], out: &Path) -> assert_cmd::assert::Asser
         .assert()
 }
 
+/// Augments the fan-in fixture to `aug` and registers it with native builtins into `out`.
+fn register_native_fan_in(aug: &Path, out: &Path) -> assert_cmd::assert::Assert {
+    augment(
+        &support::root().join("tests/fixtures/action/fan-in.json"),
+        aug,
+    );
+    register(
+        aug,
+        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
+        out,
+    )
+}
+
 /// Files of an earlier registration that this one does not render are named (GitHub would
 /// still run them) and kept; `--out` naming a file and a workflow on standard input without
 /// --payload-path are usage errors that write nothing.
 #[test]
 fn leftovers_and_bad_destinations_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let aug = dir.path().join("fan-in_augmented.json");
-    augment(
-        &support::root().join("tests/fixtures/action/fan-in.json"),
-        &aug,
+    let (aug, out) = (
+        dir.path().join("fan-in_augmented.json"),
+        dir.path().join("wf"),
     );
-    let out = dir.path().join("wf");
-    register(
-        &aug,
-        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
-        &out,
-    )
-    .code(0);
+    register_native_fan_in(&aug, &out).code(0);
     let reaper = out.join("fan-in-ephflow-reaper.yml");
     assert!(reaper.is_file());
     let other = out.join("other-workflow-step.yml");
@@ -467,19 +473,13 @@ fn leftovers_and_bad_destinations_are_named() {
 #[test]
 fn native_builtins_run_ephflow_in_the_given_image() {
     let dir = tempfile::tempdir().unwrap();
-    let aug = dir.path().join("fan-in_augmented.json");
-    augment(
-        &support::root().join("tests/fixtures/action/fan-in.json"),
-        &aug,
+    let (aug, out) = (
+        dir.path().join("fan-in_augmented.json"),
+        dir.path().join("wf"),
     );
-    let out = dir.path().join("wf");
-    register(
-        &aug,
-        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
-        &out,
-    )
-    .code(0)
-    .stdout(predicate::str::contains("wrote 8 workflow files"));
+    register_native_fan_in(&aug, &out)
+        .code(0)
+        .stdout(predicate::str::contains("wrote 8 workflow files"));
     if python_available("yaml") {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&out)
             .unwrap()
