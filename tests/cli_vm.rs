@@ -331,3 +331,104 @@ fn no_credentials_sends_no_request() {
     let seen = ec2.seen.lock().unwrap().clone();
     assert!(seen.is_empty(), "requests were sent: {seen:?}");
 }
+
+/// A real network failure (nothing listens on the endpoint's port) keeps the network hint and
+/// is retried, one line per retry (the engine's log line duplicated each).
+#[test]
+fn a_refused_connection_still_blames_the_network() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), "i-0aaaaaaaaaaaaaaaa");
+    let refused = |what: &str| {
+        let mut cmd = Command::cargo_bin("ephflow").unwrap();
+        cmd.args(["vm", what, "--workflow"])
+            .arg(&wf)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("EPHFLOW_LOG")
+            .env("AWS_ENDPOINT_URL_EC2", format!("http://127.0.0.1:{port}"))
+            .env("TRAINER_AccessKey", ACCESS)
+            .env("TRAINER_SecretKey", SECRET);
+        let out = cmd.output().unwrap();
+        no_secrets(&out);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = refused("preflight");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("could not be sent"), "{stderr}");
+    assert!(stderr.contains("check the network"), "{stderr}");
+    assert!(!stderr.contains("credentials"), "{stderr}");
+
+    let (code, stderr) = refused("status");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("check the network"), "{stderr}");
+    // Five attempts: four retries, each reported once.
+    let retries = stderr
+        .lines()
+        .filter(|l| l.contains("retrying"))
+        .collect::<Vec<_>>();
+    assert_eq!(retries.len(), 4, "{stderr}");
+    assert!(
+        retries.iter().all(|l| l.starts_with("retrying in ")),
+        "{stderr}"
+    );
+}
+
+/// A credential source that fails (instance metadata answering 403, as off AWS behind a
+/// proxy) made the AWS SDK warn with a debug dump of its error on every attempt: the error
+/// says what failed, once, and the dump is shown only when `EPHFLOW_LOG` asks for it.
+#[test]
+fn a_failing_credential_source_is_named_without_the_sdk_dump() {
+    use ephflow_core::testkit::http::{Reply, serve};
+    let imds = serve(|_| Reply::Send {
+        status: 403,
+        headers: Vec::new(),
+        body: "forbidden".into(),
+    });
+    let ec2 = ephflow_aws::testkit::FakeEc2::start("i-0aaaaaaaaaaaaaaaa", "stopped", Vec::new());
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), "i-0aaaaaaaaaaaaaaaa");
+    let status = |log: Option<&str>| {
+        let mut cmd = Command::cargo_bin("ephflow").unwrap();
+        cmd.args(["vm", "status", "--workflow"])
+            .arg(&wf)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_ENDPOINT_URL_EC2", &ec2.url);
+        without_credentials(&mut cmd, dir.path());
+        cmd.env_remove("AWS_EC2_METADATA_DISABLED")
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds);
+        if let Some(log) = log {
+            cmd.env("EPHFLOW_LOG", log);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = status(None);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("TRAINER_AccessKey"), "{stderr}");
+    assert!(stderr.contains("failed: "), "{stderr}");
+    assert!(
+        !stderr.contains("an error occurred while loading credentials"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("WARN"), "{stderr}");
+    assert!(!stderr.contains("ProviderError"), "{stderr}");
+    assert!(!stderr.contains("network"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // EPHFLOW_LOG still shows what the SDK says.
+    let (code, stderr) = status(Some("warn"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("provider failed to provide credentials"),
+        "{stderr}"
+    );
+    assert!(ec2.seen.lock().unwrap().is_empty());
+}
