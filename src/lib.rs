@@ -60,6 +60,13 @@ pub fn cli_main() -> std::process::ExitCode {
     cli::run(cli::Cli::parse()).into()
 }
 
+/// What the log shows without `EPHFLOW_LOG`: warnings, except the AWS credential providers'.
+/// When no credentials are found they warn with a debug dump of each failed link, and the
+/// provider's own error already says what is missing and what to set.
+const DEFAULT_LOG: &str = "warn,aws_config::meta::credentials=error,aws_config::imds=error,\
+aws_config::profile=error,aws_config::web_identity_token=error,aws_config::ecs=error,\
+aws_config::sts=error,aws_config::sso=error,aws_config::login=error";
+
 /// Diagnostics go to standard error; `EPHFLOW_LOG=info` (or `debug`, or per-module directives)
 /// shows what the lifecycle engine and providers do. Other crates are capped at `info`
 /// whatever `EPHFLOW_LOG` says: below that they log request details, and the AWS request
@@ -71,7 +78,8 @@ fn init_logging() {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
-    let wanted = EnvFilter::try_from_env("EPHFLOW_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let wanted =
+        EnvFilter::try_from_env("EPHFLOW_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG));
     let safe = filter_fn(|meta| {
         meta.target().starts_with("ephflow") || *meta.level() <= tracing::Level::INFO
     });

@@ -244,3 +244,191 @@ fn an_empty_endpoint_variable_is_invalid_input() {
         no_secrets(&out);
     }
 }
+
+/// `cmd` with no AWS credentials anywhere: neither the named variables nor any link of the
+/// standard chain (environment, profile files, web identity, container, instance metadata).
+fn without_credentials(cmd: &mut Command, dir: &std::path::Path) {
+    let empty = dir.join("empty-aws-file");
+    std::fs::write(&empty, "").unwrap();
+    cmd.env_remove("TRAINER_AccessKey")
+        .env_remove("TRAINER_SecretKey");
+    for v in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "EPHFLOW_LOG",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.env("AWS_CONFIG_FILE", &empty)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+}
+
+/// No credentials anywhere was reported as a network failure, retried five times, exit 3
+/// (found by a usability review): it is invalid input naming the secrets to set, at once.
+#[test]
+fn no_credentials_at_all_is_invalid_input_naming_the_secrets() {
+    let Some(moto) = Moto::start() else { return };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let id = runtime.block_on(moto_stopped_instance(&moto.url));
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), &id);
+    for what in ["status", "preflight"] {
+        let mut cmd = vm(&moto, &[what], &wf);
+        without_credentials(&mut cmd, dir.path());
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+        assert!(stderr.contains("no AWS credentials"), "{what}: {stderr}");
+        assert!(stderr.contains("TRAINER_AccessKey"), "{what}: {stderr}");
+        assert!(stderr.contains("TRAINER_SecretKey"), "{what}: {stderr}");
+        assert!(!stderr.contains("network"), "{what}: {stderr}");
+        assert!(
+            !stderr.contains("retrying"),
+            "{what}: not retried: {stderr}"
+        );
+        // Neither the SDK's debug dumps nor a warning per attempt.
+        assert!(!stderr.contains("WARN"), "{what}: {stderr}");
+        assert!(!stderr.contains("ProviderError"), "{what}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{what}: one line: {stderr}");
+        no_secrets(&out);
+
+        let mut cmd = vm(&moto, &[what, "--format", "json"], &wf);
+        without_credentials(&mut cmd, dir.path());
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{what}: {out:?}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["class"], "invalid-input", "{v}");
+    }
+}
+
+/// Without credentials the SDK never sends the request: the fake EC2 endpoint sees none.
+#[test]
+fn no_credentials_sends_no_request() {
+    let ec2 = ephflow_aws::testkit::FakeEc2::start("i-0aaaaaaaaaaaaaaaa", "stopped", Vec::new());
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), "i-0aaaaaaaaaaaaaaaa");
+    for what in ["status", "start", "stop", "preflight"] {
+        let mut cmd = Command::cargo_bin("ephflow").unwrap();
+        cmd.args(["vm", what, "--workflow"])
+            .arg(&wf)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_ENDPOINT_URL_EC2", &ec2.url);
+        without_credentials(&mut cmd, dir.path());
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+        assert!(stderr.contains("TRAINER_AccessKey"), "{what}: {stderr}");
+    }
+    let seen = ec2.seen.lock().unwrap().clone();
+    assert!(seen.is_empty(), "requests were sent: {seen:?}");
+}
+
+/// A real network failure (nothing listens on the endpoint's port) keeps the network hint and
+/// is retried, one line per retry (the engine's log line duplicated each).
+#[test]
+fn a_refused_connection_still_blames_the_network() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), "i-0aaaaaaaaaaaaaaaa");
+    let refused = |what: &str| {
+        let mut cmd = Command::cargo_bin("ephflow").unwrap();
+        cmd.args(["vm", what, "--workflow"])
+            .arg(&wf)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("EPHFLOW_LOG")
+            .env("AWS_ENDPOINT_URL_EC2", format!("http://127.0.0.1:{port}"))
+            .env("TRAINER_AccessKey", ACCESS)
+            .env("TRAINER_SecretKey", SECRET);
+        let out = cmd.output().unwrap();
+        no_secrets(&out);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = refused("preflight");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("could not be sent"), "{stderr}");
+    assert!(stderr.contains("check the network"), "{stderr}");
+    assert!(!stderr.contains("credentials"), "{stderr}");
+
+    let (code, stderr) = refused("status");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("check the network"), "{stderr}");
+    // Five attempts: four retries, each reported once.
+    let retries = stderr
+        .lines()
+        .filter(|l| l.contains("retrying"))
+        .collect::<Vec<_>>();
+    assert_eq!(retries.len(), 4, "{stderr}");
+    assert!(
+        retries.iter().all(|l| l.starts_with("retrying in ")),
+        "{stderr}"
+    );
+}
+
+/// A credential source that fails (instance metadata answering 403, as off AWS behind a
+/// proxy) made the AWS SDK warn with a debug dump of its error on every attempt: the error
+/// says what failed, once, and the dump is shown only when `EPHFLOW_LOG` asks for it.
+#[test]
+fn a_failing_credential_source_is_named_without_the_sdk_dump() {
+    use ephflow_core::testkit::http::{Reply, serve};
+    let imds = serve(|_| Reply::Send {
+        status: 403,
+        headers: Vec::new(),
+        body: "forbidden".into(),
+    });
+    let ec2 = ephflow_aws::testkit::FakeEc2::start("i-0aaaaaaaaaaaaaaaa", "stopped", Vec::new());
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), "i-0aaaaaaaaaaaaaaaa");
+    let status = |log: Option<&str>| {
+        let mut cmd = Command::cargo_bin("ephflow").unwrap();
+        cmd.args(["vm", "status", "--workflow"])
+            .arg(&wf)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_ENDPOINT_URL_EC2", &ec2.url);
+        without_credentials(&mut cmd, dir.path());
+        cmd.env_remove("AWS_EC2_METADATA_DISABLED")
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds);
+        if let Some(log) = log {
+            cmd.env("EPHFLOW_LOG", log);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = status(None);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("TRAINER_AccessKey"), "{stderr}");
+    assert!(stderr.contains("failed: "), "{stderr}");
+    assert!(
+        !stderr.contains("an error occurred while loading credentials"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("WARN"), "{stderr}");
+    assert!(!stderr.contains("ProviderError"), "{stderr}");
+    assert!(!stderr.contains("network"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // EPHFLOW_LOG still shows what the SDK says.
+    let (code, stderr) = status(Some("warn"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("provider failed to provide credentials"),
+        "{stderr}"
+    );
+    assert!(ec2.seen.lock().unwrap().is_empty());
+}

@@ -277,7 +277,8 @@ impl<'a> Lifecycle<'a> {
                         ));
                         return Err(self.fail(e));
                     }
-                    tracing::warn!(what, attempt, error = %e, "retrying");
+                    // The observer reports the retry (the CLI prints one line for it).
+                    tracing::info!(what, attempt, error = %e, "retrying");
                     self.observer.event(&Event::Retrying {
                         message: format!("{what}: {e}"),
                         after,

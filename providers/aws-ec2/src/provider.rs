@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::config::{Credentials, Region};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
@@ -144,6 +145,11 @@ impl Ec2Provider {
         action: &str,
         err: SdkError<E>,
     ) -> ProviderError {
+        // No credentials: the request was never sent (the SDK reports it as a dispatch
+        // failure), and no retry can help.
+        if let Some(failure) = credentials_failure(&err) {
+            return no_credentials(&self.name, failure);
+        }
         match &err {
             SdkError::TimeoutError(_) => {
                 return ProviderError::new(
@@ -155,9 +161,11 @@ impl Ec2Provider {
                 return ProviderError::new(
                     ErrorClass::Temporary,
                     format!(
-                        "ec2:{action} for {} could not be sent ({:?}); check the network or AWS_ENDPOINT_URL",
+                        "ec2:{action} for {} could not be sent ({}); check the network or AWS_ENDPOINT_URL",
                         self.instance_id,
-                        e.as_connector_error().map(|c| c.to_string())
+                        e.as_connector_error()
+                            .map(|c| causes(c, &c.to_string()))
+                            .unwrap_or_else(|| "no detail".into())
                     ),
                 );
             }
@@ -340,23 +348,14 @@ impl VmProvider for Ec2Provider {
         if self.source == CredentialSource::NamedSecrets {
             return Ok(Some(format!("{name}_AccessKey / {name}_SecretKey")));
         }
-        let missing = |why: String| {
-            ProviderError::new(
-                ErrorClass::PermissionDenied,
-                format!(
-                    "no AWS credentials: {name}_AccessKey / {name}_SecretKey are not set, and the standard AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity (OIDC), instance metadata) found none: {why}"
-                ),
-            )
-        };
         let Some(chain) = &self.credentials else {
-            return Err(missing("no credentials provider".into()));
+            return Err(no_credentials(name, CredentialsFailure::NoProvider));
         };
         // The chain tries its links only when asked; bounded, since instance metadata may not
         // answer off AWS.
         match tokio::time::timeout(self.operation_timeout, chain.provide_credentials()).await {
-            // The error's text names the link that failed, never a credential value.
-            Ok(Err(e)) => Err(missing(e.to_string())),
-            Err(_) => Err(missing("the chain did not answer in time".into())),
+            Ok(Err(e)) => Err(no_credentials(name, CredentialsFailure::Chain(&e))),
+            Err(_) => Err(no_credentials(name, CredentialsFailure::TimedOut)),
             Ok(Ok(_)) => Ok(Some("the standard AWS credential chain".into())),
         }
     }
@@ -391,5 +390,208 @@ impl VmProvider for Ec2Provider {
             .await
             .map(|_| ());
         self.dry_run_verdict("StopInstances", stop)
+    }
+}
+
+/// Why a request found no credentials to sign with.
+#[derive(Debug)]
+enum CredentialsFailure<'a> {
+    /// The credentials provider chain answered with this error.
+    Chain(&'a CredentialsError),
+    /// The chain did not answer in time (the SDK's identity cache gave up).
+    TimedOut,
+    /// The SDK config has no credentials provider at all.
+    NoProvider,
+}
+
+/// The SDK's own wording for an identity resolution that ran out of time (the error type,
+/// `aws_smithy_runtime`'s `TimedOutError`, is private, so only its text tells).
+const IDENTITY_TIMEOUT: &str = "identity resolver timed out";
+
+/// The credentials failure behind an SDK error, if that is why the request failed: the SDK
+/// resolves the identity before sending, and reports a failure to as a dispatch failure whose
+/// source chain holds the credentials provider's [`CredentialsError`].
+fn credentials_failure<E, R>(err: &SdkError<E, R>) -> Option<CredentialsFailure<'_>>
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let SdkError::DispatchFailure(dispatch) = err else {
+        return None;
+    };
+    let connector = dispatch.as_connector_error()?;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(connector);
+    while let Some(e) = cause {
+        if let Some(c) = e.downcast_ref::<CredentialsError>() {
+            return Some(CredentialsFailure::Chain(c));
+        }
+        if connector.is_other() && e.to_string().starts_with(IDENTITY_TIMEOUT) {
+            return Some(CredentialsFailure::TimedOut);
+        }
+        cause = e.source();
+    }
+    None
+}
+
+/// `lead`, then the texts of `err`'s sources, each once (some errors repeat their source's
+/// text in their own), capped: what a failure says without the SDK's debug dumps. Credential
+/// providers' errors name the link that failed, never a credential value.
+fn causes(err: &(dyn std::error::Error + 'static), lead: &str) -> String {
+    let mut text = lead.to_owned();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        let part = e.to_string();
+        let part = part.trim_end_matches('.');
+        if !part.is_empty() && !text.contains(part) {
+            text.push_str(": ");
+            text.push_str(part);
+        }
+        cause = e.source();
+    }
+    const MAX: usize = 400;
+    if text.len() > MAX {
+        let mut end = MAX;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+/// A request without credentials: invalid input (not retried), naming what to set.
+fn no_credentials(name: &str, failure: CredentialsFailure<'_>) -> ProviderError {
+    const CHAIN: &str = "the standard AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity (OIDC), instance metadata)";
+    let found = match failure {
+        // The chain's own "no providers in chain provided credentials" says no more.
+        CredentialsFailure::Chain(CredentialsError::CredentialsNotLoaded(_))
+        | CredentialsFailure::NoProvider => "found none".to_owned(),
+        CredentialsFailure::Chain(e @ CredentialsError::ProviderTimedOut(_)) => {
+            format!("did not answer in time ({e})")
+        }
+        CredentialsFailure::TimedOut => "did not answer in time (off AWS, instance metadata may never answer: set AWS_EC2_METADATA_DISABLED=true)".to_owned(),
+        // The generic top line ("an error occurred while loading credentials") says less than
+        // its sources.
+        CredentialsFailure::Chain(e @ CredentialsError::InvalidConfiguration(_)) => {
+            causes(e, "is misconfigured")
+        }
+        CredentialsFailure::Chain(e) => causes(e, "failed"),
+    };
+    ProviderError::new(
+        ErrorClass::InvalidInput,
+        format!(
+            "no AWS credentials: {name}_AccessKey / {name}_SecretKey are not set, and {CHAIN} {found}; set both {name}_AccessKey and {name}_SecretKey, or configure one of those"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ec2::config::http::HttpResponse;
+    use aws_sdk_ec2::error::ConnectorError;
+    use aws_sdk_ec2::operation::describe_instance_status::DescribeInstanceStatusError;
+    use ephflow_core::provider::{Secret, StaticSecrets};
+
+    async fn provider() -> Ec2Provider {
+        let config = serde_json::from_value(serde_json::json!({
+            "Name": "TESTVM", "Provider": "AWS", "InstanceId": "i-0123456789abcdef0",
+            "Region": "us-east-1"
+        }))
+        .unwrap();
+        let secrets = StaticSecrets(vec![
+            ("TESTVM_AccessKey".into(), Secret::new("AKIAFAKE")),
+            ("TESTVM_SecretKey".into(), Secret::new("fake-secret")),
+        ]);
+        let ctx = BuildContext {
+            config,
+            secrets: std::sync::Arc::new(secrets),
+        };
+        let options = Ec2Options {
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            ..Ec2Options::default()
+        };
+        Ec2Provider::build_with(ctx, options).await.unwrap()
+    }
+
+    /// What the SDK's orchestrator makes of an identity resolution failure: a dispatch
+    /// failure of kind "other" whose source is the resolver's error.
+    fn not_sent(
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> SdkError<DescribeInstanceStatusError, HttpResponse> {
+        SdkError::dispatch_failure(ConnectorError::other(source.into(), None))
+    }
+
+    #[tokio::test]
+    async fn no_credentials_is_invalid_input_naming_the_secrets() {
+        let vm = provider().await;
+        let not_loaded = CredentialsError::not_loaded("no providers in chain provided credentials");
+        let err = vm.classify("DescribeInstanceStatus", not_sent(not_loaded));
+        assert_eq!(err.class, ErrorClass::InvalidInput, "{err}");
+        assert!(!err.class.is_retryable());
+        for needle in [
+            "TESTVM_AccessKey",
+            "TESTVM_SecretKey",
+            "AWS_PROFILE",
+            "OIDC",
+        ] {
+            assert!(err.message.contains(needle), "{needle}: {err}");
+        }
+        assert!(err.message.contains("found none"), "{err}");
+        assert!(!err.message.contains("network"), "{err}");
+        assert!(!err.message.contains("no providers in chain"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_failing_credential_source_says_why_without_the_generic_tail() {
+        let vm = provider().await;
+        let failed = CredentialsError::provider_error("request forbidden: IMDS is disabled.");
+        let err = vm.classify("StartInstances", not_sent(failed));
+        assert_eq!(err.class, ErrorClass::InvalidInput, "{err}");
+        assert!(
+            err.message
+                .contains("failed: request forbidden: IMDS is disabled; set both"),
+            "{err}"
+        );
+        assert!(!err.message.contains("an error occurred"), "{err}");
+        let bad = CredentialsError::invalid_configuration("profile `x` loops");
+        let err = vm.classify("StartInstances", not_sent(bad));
+        assert_eq!(err.class, ErrorClass::InvalidInput, "{err}");
+        assert!(
+            err.message.contains("is misconfigured: profile `x` loops"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_network_failure_keeps_the_network_hint() {
+        let vm = provider().await;
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let refused: SdkError<DescribeInstanceStatusError, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io(refused.into()));
+        let err = vm.classify("DescribeInstanceStatus", refused);
+        assert_eq!(err.class, ErrorClass::Temporary, "{err}");
+        assert!(err.message.contains("check the network"), "{err}");
+        assert!(
+            err.message.contains("io error: connection refused"),
+            "{err}"
+        );
+        // An "other" dispatch failure that is not about credentials stays a network one.
+        let err = vm.classify("DescribeInstanceStatus", not_sent("connection reset"));
+        assert_eq!(err.class, ErrorClass::Temporary, "{err}");
+        assert!(err.message.contains("check the network"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_credential_chain_that_never_answers_is_named() {
+        let vm = provider().await;
+        let err = vm.classify(
+            "DescribeInstanceStatus",
+            not_sent("identity resolver timed out after 5s"),
+        );
+        assert_eq!(err.class, ErrorClass::InvalidInput, "{err}");
+        assert!(err.message.contains("AWS_EC2_METADATA_DISABLED"), "{err}");
+        assert!(err.message.contains("TESTVM_AccessKey"), "{err}");
     }
 }
