@@ -129,6 +129,11 @@ fn an_unknown_instance_is_a_cloud_failure_naming_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("i-0aaaaaaaaaaaaaaaa"), "{stderr}");
     assert!(stderr.contains("does not exist"), "{stderr}");
+    assert_eq!(
+        stderr.matches("i-0aaaaaaaaaaaaaaaa:").count(),
+        1,
+        "the id leads the message once: {stderr}"
+    );
     no_secrets(&out);
     let out = vm(&moto, &["status"], &wf)
         .env("GITHUB_ACTIONS", "true")
@@ -157,7 +162,33 @@ fn a_workflow_without_vmconfig_is_invalid_input() {
         .arg(&path)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("has no VMConfig"));
+        .stderr(predicate::str::contains(
+            "has no VMConfig, so `vm status` has no VM to act on",
+        ));
+}
+
+/// A wait of zero seconds is refused as a usage error that says why.
+#[test]
+fn a_zero_timeout_is_a_usage_error() {
+    Command::cargo_bin("ephflow")
+        .unwrap()
+        .args(["vm", "poll", "--workflow", "w.json", "--timeout", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("could never succeed"));
+    Command::cargo_bin("ephflow")
+        .unwrap()
+        .args([
+            "vm",
+            "poll",
+            "--workflow",
+            "w.json",
+            "--runner-timeout",
+            "5m",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a whole number of seconds"));
 }
 
 #[test]

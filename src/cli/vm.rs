@@ -20,7 +20,8 @@ use serde_json::json;
 /// Credentials: `<Name>_AccessKey` / `<Name>_SecretKey` (Name from VMConfig), else the
 /// provider's standard chain (AWS: environment, profile, web identity, instance metadata).
 /// Endpoint override for EC2-compatible clouds and tests: `AWS_ENDPOINT_URL_EC2`.
-/// Exit codes: 0 done, 1 invalid workflow or configuration, 3 cloud failure, 4 timeout.
+/// Exit codes: 0 done, 1 invalid workflow or configuration, 3 cloud failure, 4 timeout, 5 the
+/// workflow file cannot be read.
 #[derive(Debug, Args)]
 pub struct VmArgs {
     #[command(subcommand)]
@@ -62,11 +63,11 @@ struct Common {
     workflow: PathBuf,
     /// Seconds to wait for the VM to run and pass its checks (overrides
     /// VMConfig.StatusTimeout; default 300).
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     timeout: Option<u64>,
     /// Seconds to wait for the runner once the VM runs (overrides VMConfig.RunnerTimeout;
     /// default 300).
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     runner_timeout: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
@@ -145,7 +146,7 @@ pub fn run(args: VmArgs) -> Exit {
     };
     let Some(config) = workflow.vm_config.clone() else {
         eprintln!(
-            "error: {} has no VMConfig: there is no VM to {what}; add one (see `ephflow schema`)",
+            "error: {} has no VMConfig, so `vm {what}` has no VM to act on; add one (see `ephflow schema`)",
             common.workflow.display()
         );
         return Exit::InvalidInput;
@@ -259,7 +260,21 @@ async fn runner_backend(
     }
 }
 
+/// A whole number of seconds, at least 1.
+fn parse_seconds(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("a wait of 0 seconds could never succeed: give at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("\"{text}\" is not a whole number of seconds")),
+    }
+}
+
 fn report_failure(what: &str, vm: &str, message: &str) {
+    // Lifecycle errors lead with the VM's id already; said once is enough.
+    let message = message
+        .strip_prefix(vm)
+        .and_then(|m| m.strip_prefix(": "))
+        .unwrap_or(message);
     eprintln!("error: vm {what} failed for {vm}: {message}");
     if in_github_actions() {
         outln!(
