@@ -1645,3 +1645,11 @@ fn near_miss_suggestions_blame_no_valid_key_and_refuse_nothing() {
             .unwrap();
     assert_eq!(augmented["VmConfig"]["Name"], "TRAINER", "{text}");
 }
+
+/// The README states the size of this catalogue.
+#[test]
+fn the_readme_counts_the_rows() {
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
+    let claim = format!("{}-row bad-input catalogue", ROWS.len());
+    assert!(readme.contains(&claim), "README.md does not say {claim:?}");
+}
