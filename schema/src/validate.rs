@@ -99,8 +99,11 @@ impl SchemaValidator {
             ValidationErrorKind::Required { property } => {
                 let property = property.as_str().unwrap_or_default();
                 let valid = self.valid_keys(&at);
+                // Only where the schema of this object was found (and so its valid keys are
+                // known): a valid key is never blamed.
                 let misspelt = doc
                     .pointer(&at)
+                    .filter(|_| valid.contains(&property))
                     .and_then(Value::as_object)
                     .and_then(|o| suggest::misspelt_key(property, o.keys().map(String::as_str), &valid));
                 if let Some(key) = misspelt {
