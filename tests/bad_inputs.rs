@@ -229,6 +229,82 @@ const ROWS: &[Row] = &[
         diagnostic: ("missing-field", "/VMConfig"),
         mentions: &["VMConfig", "\"Region\""],
     },
+    // ---- misspelt keys: the missing key names its near miss -------------------------------
+    Row {
+        name: "top-level VmConfig for VMConfig",
+        input: Edit(Ml, |d| rename(d, "", "VMConfig", "VmConfig")),
+        code: 1,
+        diagnostic: ("vm-config-missing", "/ActionList/train-model/RequiresVM"),
+        mentions: &["did you mean \"VMConfig\"? the workflow has \"VmConfig\" (at /VmConfig)"],
+    },
+    Row {
+        name: "top-level FunctionInvok for FunctionInvoke",
+        input: Edit(Ml, |d| rename(d, "", "FunctionInvoke", "FunctionInvok")),
+        code: 1,
+        diagnostic: ("missing-field", ""),
+        mentions: &[
+            "required field \"FunctionInvoke\" is missing; \"FunctionInvok\" (at /FunctionInvok) looks like a misspelling of it",
+            "rename \"FunctionInvok\" to \"FunctionInvoke\"",
+        ],
+    },
+    Row {
+        name: "VMConfig InstanceID for InstanceId",
+        input: Edit(Ml, |d| rename(d, "/VMConfig", "InstanceId", "InstanceID")),
+        code: 1,
+        diagnostic: ("missing-field", "/VMConfig"),
+        mentions: &[
+            "required field \"InstanceId\" is missing; \"InstanceID\" (at /VMConfig/InstanceID) looks like a misspelling of it",
+            "rename \"InstanceID\" to \"InstanceId\"",
+        ],
+    },
+    Row {
+        name: "VMConfig Provder for Provider",
+        input: Edit(Ml, |d| rename(d, "/VMConfig", "Provider", "Provder")),
+        code: 1,
+        diagnostic: ("missing-field", "/VMConfig"),
+        mentions: &[
+            "required field \"Provider\" is missing; \"Provder\" (at /VMConfig/Provder) looks like a misspelling of it",
+            "rename \"Provder\" to \"Provider\"",
+        ],
+    },
+    Row {
+        name: "compute server Username for UserName",
+        input: Edit(Ml, |d| {
+            rename(d, "/ComputeServers/GH", "UserName", "Username")
+        }),
+        code: 1,
+        diagnostic: ("missing-field", "/ComputeServers/GH"),
+        mentions: &[
+            "compute server \"GH\"",
+            "required field \"UserName\" is missing; \"Username\" (at /ComputeServers/GH/Username) looks like a misspelling of it",
+            "unknown field \"Username\"",
+            "did you mean \"UserName\"?",
+        ],
+    },
+    Row {
+        name: "data store bucket for Bucket",
+        input: Edit(Ml, |d| rename(d, "/DataStores/S3", "Bucket", "bucket")),
+        code: 1,
+        diagnostic: ("missing-field", "/DataStores/S3"),
+        mentions: &[
+            "data store \"S3\"",
+            "required field \"Bucket\" is missing; \"bucket\" (at /DataStores/S3/bucket) looks like a misspelling of it",
+            "did you mean \"Bucket\"?",
+        ],
+    },
+    Row {
+        name: "action FaasServer for FaaSServer",
+        input: Edit(Ml, |d| {
+            rename(d, "/ActionList/evaluate", "FaaSServer", "FaasServer")
+        }),
+        code: 1,
+        diagnostic: ("missing-field", "/ActionList/evaluate"),
+        mentions: &[
+            "action \"evaluate\"",
+            "required field \"FaaSServer\" is missing; \"FaasServer\" (at /ActionList/evaluate/FaasServer) looks like a misspelling of it",
+            "did you mean \"FaaSServer\"?",
+        ],
+    },
     // ---- ComputeServers, per FaaSType -------------------------------------------------
     Row {
         name: "GitHubActions without ActionRepoName",
@@ -1504,4 +1580,76 @@ fn validate_warns_of_what_register_refuses() {
         assert!(!out_dir.exists(), "{what}: {out_dir:?} written");
         assert_eq!(std::fs::read(&aug).unwrap(), bytes, "{what}: input changed");
     }
+}
+
+/// Misspelling suggestions never blame a valid key, and never turn an accepted input into an
+/// error: FaaSr tolerates unknown top-level keys, and ephflow keeps them as written.
+#[test]
+fn near_miss_suggestions_blame_no_valid_key_and_refuse_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let base: Value = serde_json::from_slice(&std::fs::read(Ml.path()).unwrap()).unwrap();
+    let run = |name: &str, doc: &Value, args: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+        let out = ephflow().args(args).arg(&path).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+
+    // "Token" is a valid GoogleCloud key and a prefix of the missing "TokenUri": not blamed.
+    let mut doc = base.clone();
+    set(
+        &mut doc,
+        "/ComputeServers/GCP",
+        json!({"FaaSType": "GoogleCloud", "Namespace": "n", "ClientEmail": "a@b.c",
+               "Region": "us-west1", "Token": "t"}),
+    );
+    let (code, text) = run("gcp.json", &doc, &["validate"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("required field \"TokenUri\" is missing"),
+        "{text}"
+    );
+    assert!(!text.contains("misspelling"), "{text}");
+
+    // A misspelt optional top-level key is tolerated (a warning names it) and kept as written.
+    let mut doc = base.clone();
+    rename(&mut doc, "", "LoggingDataStore", "LogingDataStore");
+    let (code, text) = run("log.json", &doc, &["validate"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(
+            "did you mean \"LoggingDataStore\"? the workflow has \"LogingDataStore\" (at /LogingDataStore)"
+        ),
+        "{text}"
+    );
+    let (code, text) = run("log.json", &doc, &["augment"]);
+    assert_eq!(code, Some(0), "{text}");
+    let augmented: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("log_augmented.json")).unwrap())
+            .unwrap();
+    assert_eq!(augmented["LogingDataStore"], "S3", "{text}");
+
+    // "VmConfig" without any RequiresVM action: accepted as before, the key kept.
+    let mut doc = base;
+    rename(&mut doc, "", "VMConfig", "VmConfig");
+    del(&mut doc, "/ActionList/train-model/RequiresVM");
+    let (code, text) = run("vm.json", &doc, &["validate"]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = run("vm.json", &doc, &["augment"]);
+    assert_eq!(code, Some(0), "{text}");
+    let augmented: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("vm_augmented.json")).unwrap())
+            .unwrap();
+    assert_eq!(augmented["VmConfig"]["Name"], "TRAINER", "{text}");
+}
+
+/// The README states the size of this catalogue.
+#[test]
+fn the_readme_counts_the_rows() {
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
+    let claim = format!("{}-row bad-input catalogue", ROWS.len());
+    assert!(readme.contains(&claim), "README.md does not say {claim:?}");
 }

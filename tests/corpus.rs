@@ -50,6 +50,99 @@ fn accepts_every_corpus_workflow_but_the_two_vm_misuses() {
     }
 }
 
+/// Whether a diagnostic blames a key for being misspelt.
+fn suggests_a_misspelling(d: &ephflow::schema::Diagnostic) -> bool {
+    let text = format!("{} {}", d.message, d.hint.as_deref().unwrap_or_default());
+    text.contains("looks like a misspelling") || text.contains("the workflow has \"")
+}
+
+/// A misspelling suggestion never blames a key that is itself valid: no corpus workflow gets
+/// one, and neither does any corpus object (the workflow, a compute server, a data store,
+/// VMConfig, an action) with one of its keys removed, whose remaining keys are all spelt as
+/// FaaSr and ephflow read them (or are unknown keys FaaSr tolerates, kept as written).
+#[test]
+fn valid_keys_are_never_called_misspellings() {
+    support::link_plugins();
+    // Only a missing key the validator reports can draw a suggestion: the keys some schema
+    // node requires, and those the semantic rules miss.
+    let schema =
+        ephflow::core::validate::document_schema(ephflow::schema::Draft::Draft2020_12).unwrap();
+    let mut may_be_missed =
+        std::collections::BTreeSet::from(["VMConfig", "LoggingDataStore", "FaaSrLog"]);
+    fn required<'a>(v: &'a Value, out: &mut std::collections::BTreeSet<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(names) = m.get("required").and_then(Value::as_array) {
+                    out.extend(names.iter().filter_map(Value::as_str));
+                }
+                m.values().for_each(|c| required(c, out));
+            }
+            Value::Array(a) => a.iter().for_each(|c| required(c, out)),
+            _ => {}
+        }
+    }
+    required(&schema, &mut may_be_missed);
+    assert!(may_be_missed.contains("InstanceId") && may_be_missed.contains("UserName"));
+    let mut removals = 0;
+    for path in support::corpus_workflows() {
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let (_, doc) = load(&path);
+        let report = validate_document(&doc).unwrap();
+        let blamed: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| suggests_a_misspelling(d))
+            .collect();
+        assert!(blamed.is_empty(), "{name}: {blamed:#?}");
+
+        let mut objects = vec![String::new(), "/VMConfig".to_owned()];
+        // Every server and store; actions all have the same few keys, so two of each workflow.
+        for (section, most) in [
+            ("ComputeServers", usize::MAX),
+            ("DataStores", usize::MAX),
+            ("ActionList", 2),
+        ] {
+            for key in doc.value()[section]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+                .take(most)
+            {
+                objects.push(ephflow::schema::pointer::from_tokens([section, key]));
+            }
+        }
+        for object in objects {
+            let Some(keys) = doc.value().pointer(&object).and_then(Value::as_object) else {
+                continue;
+            };
+            for key in keys.keys().filter(|k| may_be_missed.contains(k.as_str())) {
+                let mut value = doc.value().clone();
+                value
+                    .pointer_mut(&object)
+                    .and_then(Value::as_object_mut)
+                    .unwrap()
+                    .shift_remove(key);
+                let edited = Document::from_value(value).unwrap();
+                let report = validate_document(&edited).unwrap();
+                removals += 1;
+                let blamed: Vec<_> = report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| suggests_a_misspelling(d))
+                    .collect();
+                assert!(
+                    blamed.is_empty(),
+                    "{name} without {object}/{key}: {blamed:#?}"
+                );
+            }
+        }
+    }
+    if removals > 0 {
+        assert!(removals >= 200, "only {removals} keys removed");
+    }
+}
+
 /// Object keys in document order, recursively: the round trip must keep them exactly.
 fn key_order(v: &Value, out: &mut Vec<String>) {
     match v {

@@ -26,6 +26,22 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.map(|(_, c)| c)
 }
 
+/// Among the `present` keys of an object, the first that looks like a misspelling of `wanted`,
+/// a key the object should have but lacks: a key that is not itself one of the `valid` keys of
+/// that place (so a valid key is never blamed), and is closer to `wanted` than to any other
+/// valid key (`VmConfig` → `VMConfig`, `FunctionInvok` → `FunctionInvoke`).
+pub fn misspelt_key<'a>(
+    wanted: &str,
+    present: impl IntoIterator<Item = &'a str>,
+    valid: &[&str],
+) -> Option<&'a str> {
+    present.into_iter().find(|key| {
+        *key != wanted
+            && !valid.contains(key)
+            && closest(key, valid.iter().copied().chain([wanted])) == Some(wanted)
+    })
+}
+
 /// Levenshtein distance over chars.
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -62,5 +78,27 @@ mod tests {
             Some("GitHubActions")
         );
         assert_eq!(closest("Gi", ["GitHubActions"]), None);
+    }
+
+    #[test]
+    fn misspelt_keys_are_unknown_near_misses_of_the_wanted_key() {
+        let valid = ["Name", "Provider", "InstanceId", "Region", "RunnerName"];
+        let present = ["Name", "Provder", "InstanceID", "Region"];
+        assert_eq!(misspelt_key("Provider", present, &valid), Some("Provder"));
+        assert_eq!(
+            misspelt_key("InstanceId", present, &valid),
+            Some("InstanceID")
+        );
+        // A valid key is never blamed, however close: "Region" is not a misspelt "RegionX".
+        assert_eq!(misspelt_key("RegionX", present, &valid), None);
+        assert_eq!(misspelt_key("RunnerName", ["Name"], &valid), None);
+        // Nothing close: no suggestion.
+        assert_eq!(misspelt_key("Provider", ["Colour"], &valid), None);
+        // Closer to another valid key than to the wanted one: not this one's misspelling.
+        assert_eq!(misspelt_key("Name", ["RunerName"], &valid), None);
+        assert_eq!(
+            misspelt_key("VMConfig", ["VmConfig"], &["VMConfig", "WorkflowName"]),
+            Some("VmConfig")
+        );
     }
 }

@@ -98,6 +98,26 @@ impl SchemaValidator {
         match err.kind() {
             ValidationErrorKind::Required { property } => {
                 let property = property.as_str().unwrap_or_default();
+                let valid = self.valid_keys(&at);
+                // Only where the schema of this object was found (and so its valid keys are
+                // known): a valid key is never blamed.
+                let misspelt = doc
+                    .pointer(&at)
+                    .filter(|_| valid.contains(&property))
+                    .and_then(Value::as_object)
+                    .and_then(|o| suggest::misspelt_key(property, o.keys().map(String::as_str), &valid));
+                if let Some(key) = misspelt {
+                    let mut key_at = at.clone();
+                    pointer::push(&mut key_at, key);
+                    return Diagnostic::error(
+                        "missing-field",
+                        at.clone(),
+                        format!(
+                            "required field \"{property}\" is missing; \"{key}\" (at {key_at}) looks like a misspelling of it"
+                        ),
+                    )
+                    .hint(format!("rename \"{key}\" to \"{property}\""));
+                }
                 let d = Diagnostic::error(
                     "missing-field",
                     at.clone(),
@@ -226,6 +246,58 @@ impl SchemaValidator {
                 d
             }
         }
+    }
+
+    /// Follows `$ref`s within the document schema.
+    fn resolve<'s>(&'s self, mut node: &'s Value) -> &'s Value {
+        for _ in 0..16 {
+            let target = node
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|p| self.schema.pointer(p));
+            match target {
+                Some(t) => node = t,
+                None => break,
+            }
+        }
+        node
+    }
+
+    /// The schema of the value at instance pointer `at` (`/ComputeServers/GH` → the
+    /// ComputeServer definition).
+    fn node_at(&self, at: &str) -> Option<&Value> {
+        let mut node = self.resolve(&self.schema);
+        for t in pointer::tokens(at) {
+            let next = node
+                .get("properties")
+                .and_then(|p| p.get(t.as_str()))
+                .or_else(|| node.get("additionalProperties").filter(|a| a.is_object()))?;
+            node = self.resolve(next);
+        }
+        Some(node)
+    }
+
+    /// The keys the schema declares for the object at instance pointer `at`: its
+    /// `properties`, and those of its conditional branches (each provider's VMConfig fields).
+    /// A key outside these may be tolerated (top level, VMConfig) but is never a field ephflow
+    /// or FaaSr reads under that name.
+    fn valid_keys(&self, at: &str) -> Vec<&str> {
+        let Some(node) = self.node_at(at) else {
+            return Vec::new();
+        };
+        let branches = node
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|clause| clause.get("then"))
+            .map(|then| self.resolve(then));
+        std::iter::once(node)
+            .chain(branches)
+            .filter_map(|n| n.get("properties").and_then(Value::as_object))
+            .flat_map(|p| p.keys().map(String::as_str))
+            .collect()
     }
 
     /// The schema object holding the failing keyword (`.../properties/X/pattern` → `.../properties/X`).

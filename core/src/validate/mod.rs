@@ -188,3 +188,18 @@ fn hint_for(name: &str, known: &[&str], fallback: String) -> String {
         None => fallback,
     }
 }
+
+/// When the workflow lacks the top-level key `field` but has an unknown key that looks like a
+/// misspelling of it (kept in `extra`, as FaaSr tolerates unknown keys): `did you mean
+/// "VMConfig"? the workflow has "VmConfig" (at /VmConfig)`.
+fn misspelt_top_level(w: &Workflow, field: &str) -> Option<String> {
+    let key = ephflow_schema::suggest::misspelt_key(
+        field,
+        w.extra.keys().map(String::as_str),
+        &Workflow::FIELDS,
+    )?;
+    Some(format!(
+        "did you mean \"{field}\"? the workflow has \"{key}\" (at {})",
+        ephflow_schema::pointer::from_tokens([key])
+    ))
+}

@@ -5,7 +5,7 @@ use ephflow_schema::model::{InvokeNext, Workflow};
 use ephflow_schema::names;
 use ephflow_schema::pointer::from_tokens;
 
-use super::{hint_for, one_of};
+use super::{hint_for, misspelt_top_level, one_of};
 use crate::graph::Graph;
 
 pub(super) fn check(w: &Workflow, g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
@@ -125,7 +125,10 @@ pub(super) fn check(w: &Workflow, g: &Graph<'_>, out: &mut Vec<Diagnostic>) {
                     "",
                     format!("the workflow has no \"{field}\"; the FaaSr runtime reads it in every action"),
                 )
-                .hint(format!("add \"{field}\" (null is accepted)")),
+                .hint(
+                    misspelt_top_level(w, field)
+                        .unwrap_or_else(|| format!("add \"{field}\" (null is accepted)")),
+                ),
             );
         }
     }

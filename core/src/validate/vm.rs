@@ -5,7 +5,7 @@ use ephflow_schema::model::{FaaSType, Workflow};
 use ephflow_schema::names::{self, INJECTED_POLL, INJECTED_START, INJECTED_STOP};
 use ephflow_schema::pointer::from_tokens;
 
-use super::{hint_for, listing, one_of};
+use super::{hint_for, listing, misspelt_top_level, one_of};
 
 pub(super) fn check(w: &Workflow, providers: &[&str], out: &mut Vec<Diagnostic>) {
     let mut vm_actions = 0;
@@ -52,7 +52,9 @@ pub(super) fn check(w: &Workflow, providers: &[&str], out: &mut Vec<Diagnostic>)
                     "RequiresVM is set but the workflow has no VMConfig describing the VM",
                 )
                 .expected("a top-level VMConfig with Name, Provider and the provider's fields")
-                .hint("add VMConfig (see `ephflow schema`), or drop RequiresVM"),
+                .hint(misspelt_top_level(w, "VMConfig").unwrap_or_else(|| {
+                    "add VMConfig (see `ephflow schema`), or drop RequiresVM".to_owned()
+                })),
             );
         }
     }
