@@ -486,7 +486,28 @@ const ROWS: &[Row] = &[
         input: Edit(Ml, |d| set(d, "/VMConfig/InstanceId", json!(123))),
         code: 1,
         diagnostic: ("wrong-type", "/VMConfig/InstanceId"),
-        mentions: &["\"InstanceId\""],
+        mentions: &["\"InstanceId\"", "quote it: \"123\""],
+    },
+    Row {
+        name: "VMConfig.InstanceId in upper case",
+        input: Edit(Ml, |d| {
+            set(d, "/VMConfig/InstanceId", json!("i-0123456789ABCDEF0"))
+        }),
+        code: 1,
+        diagnostic: ("bad-format", "/VMConfig/InstanceId"),
+        mentions: &["write it in lower case: \"i-0123456789abcdef0\""],
+    },
+    Row {
+        name: "RequiresVM as the string \"true\"",
+        input: Edit(Ml, |d| {
+            set(d, "/ActionList/train-model/RequiresVM", json!("true"))
+        }),
+        code: 1,
+        diagnostic: ("wrong-type", "/ActionList/train-model/RequiresVM"),
+        mentions: &[
+            "must be a boolean, found \"true\"",
+            "write true without quotes",
+        ],
     },
     Row {
         name: "Bucket is a number",

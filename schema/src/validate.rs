@@ -154,14 +154,15 @@ impl SchemaValidator {
                 }
             }
             ValidationErrorKind::Type { kind } => {
-                let want = match kind {
-                    TypeKind::Single(t) => article(&t.to_string()),
-                    TypeKind::Multiple(ts) => ts
-                        .iter()
-                        .map(|t| article(&t.to_string()))
-                        .collect::<Vec<_>>()
-                        .join(" or "),
+                let wanted: Vec<String> = match kind {
+                    TypeKind::Single(t) => vec![t.to_string()],
+                    TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect(),
                 };
+                let want = wanted
+                    .iter()
+                    .map(|t| article(t))
+                    .collect::<Vec<_>>()
+                    .join(" or ");
                 let mut d = Diagnostic::error(
                     "wrong-type",
                     at.clone(),
@@ -174,7 +175,10 @@ impl SchemaValidator {
                 if let Some(desc) = described {
                     d = d.expected(desc);
                 }
-                d
+                match retype_hint(instance, &wanted) {
+                    Some(hint) => d.hint(hint),
+                    None => d,
+                }
             }
             ValidationErrorKind::Pattern { pattern } => {
                 let mut d = Diagnostic::error(
@@ -185,7 +189,10 @@ impl SchemaValidator {
                 if let Some(desc) = described {
                     d = d.expected(desc);
                 }
-                d
+                match pattern_hint(instance, pattern) {
+                    Some(hint) => d.hint(hint),
+                    None => d,
+                }
             }
             ValidationErrorKind::PropertyNames { error } => Diagnostic::error(
                 "bad-name",
@@ -407,6 +414,45 @@ fn show(v: &Value) -> String {
         Value::Null => "null".to_owned(),
         other => json_type(other).to_owned(),
     }
+}
+
+/// A value of the wrong type that is one quoting step from the right one: `"true"` for a
+/// boolean, `"3"` for a number, `3` for a string.
+fn retype_hint(instance: &Value, wanted: &[String]) -> Option<String> {
+    let wants = |t: &str| wanted.iter().any(|w| w == t);
+    match instance {
+        Value::String(s) => {
+            let unquoted: Value = serde_json::from_str(s.trim()).ok()?;
+            let fits = match &unquoted {
+                Value::Bool(_) => wants("boolean"),
+                Value::Number(n) => wants("number") || (wants("integer") && n.is_i64()),
+                _ => false,
+            };
+            fits.then(|| format!("write {unquoted} without quotes"))
+        }
+        Value::Number(_) | Value::Bool(_) if wants("string") => {
+            Some(format!("quote it: \"{instance}\""))
+        }
+        _ => None,
+    }
+}
+
+/// A string that misses its pattern only by case or surrounding spaces, with the fix.
+fn pattern_hint(instance: &Value, pattern: &str) -> Option<String> {
+    let text = instance.as_str()?;
+    let schema = serde_json::json!({ "type": "string", "pattern": pattern });
+    let validator = jsonschema::validator_for(&schema).ok()?;
+    [
+        (text.trim().to_owned(), "without the surrounding spaces"),
+        (text.to_lowercase(), "in lower case"),
+        (
+            text.trim().to_lowercase(),
+            "in lower case, without the spaces",
+        ),
+    ]
+    .into_iter()
+    .find(|(fixed, _)| fixed != text && validator.is_valid(&Value::String(fixed.clone())))
+    .map(|(fixed, how)| format!("write it {how}: \"{fixed}\""))
 }
 
 fn article(t: &str) -> String {
