@@ -1646,6 +1646,7 @@ fn near_miss_suggestions_blame_no_valid_key_and_refuse_nothing() {
         ),
         "{text}"
     );
+    assert!(!text.contains("ignored-key"), "said once: {text}");
     let (code, text) = run("log.json", &doc, &["augment"]);
     assert_eq!(code, Some(0), "{text}");
     let augmented: Value =
@@ -1659,12 +1660,31 @@ fn near_miss_suggestions_blame_no_valid_key_and_refuse_nothing() {
     del(&mut doc, "/ActionList/train-model/RequiresVM");
     let (code, text) = run("vm.json", &doc, &["validate"]);
     assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("warning[ignored-key]") && text.contains("did you mean \"VMConfig\""),
+        "{text}"
+    );
     let (code, text) = run("vm.json", &doc, &["augment"]);
     assert_eq!(code, Some(0), "{text}");
     let augmented: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("vm_augmented.json")).unwrap())
             .unwrap();
     assert_eq!(augmented["VmConfig"]["Name"], "TRAINER", "{text}");
+
+    // A misspelt optional VMConfig field: kept, ignored, and named in a warning (the reaper
+    // would otherwise use its default without a word).
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(Ml.path()).unwrap()).unwrap();
+    set(&mut doc, "/VMConfig/IdleTimout", json!(600));
+    let (code, text) = run("idle.json", &doc, &["validate"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("warning[ignored-key]")
+            && text.contains("/VMConfig/IdleTimout")
+            && text.contains("did you mean \"IdleTimeout\""),
+        "{text}"
+    );
+    let (code, _) = run("idle.json", &doc, &["validate", "--deny-warnings"]);
+    assert_eq!(code, Some(1));
 }
 
 /// The README states the size of this catalogue.

@@ -13,6 +13,9 @@ use crate::document::json_type;
 use crate::model::FaaSType;
 use crate::{pointer, suggest};
 
+/// The code of the warning for a tolerated key that looks like a misspelt field.
+pub const IGNORED_KEY: &str = "ignored-key";
+
 /// A compiled document schema.
 pub struct SchemaValidator {
     schema: Value,
@@ -53,6 +56,51 @@ impl SchemaValidator {
             .flat_map(|e| self.describe_all(doc, &e))
             .collect();
         out.dedup();
+        let ignored = self.ignored_keys(doc);
+        out.extend(ignored);
+        out
+    }
+
+    /// Warnings for keys FaaSr tolerates but nothing reads (the top level and VMConfig accept
+    /// any key) that look like a misspelling of a field the object lacks: `IdleTimout` is
+    /// kept, and the reaper silently uses its default. Only near misses are named, so a
+    /// tool's own extra keys pass quietly.
+    fn ignored_keys(&self, doc: &Value) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for at in ["", "/VMConfig"] {
+            let Some(object) = doc.pointer(at).and_then(Value::as_object) else {
+                continue;
+            };
+            let valid = self.valid_keys(at);
+            for key in object.keys() {
+                if valid.contains(&key.as_str()) || key.starts_with('$') {
+                    continue;
+                }
+                let Some(meant) = suggest::closest(key, valid.iter().copied()) else {
+                    continue;
+                };
+                if object.contains_key(meant) {
+                    continue;
+                }
+                let mut key_at = at.to_owned();
+                pointer::push(&mut key_at, key);
+                let place = if at.is_empty() {
+                    "the workflow"
+                } else {
+                    "VMConfig"
+                };
+                out.push(
+                    Diagnostic::warning(
+                        IGNORED_KEY,
+                        key_at,
+                        format!(
+                            "\"{key}\" is not a field of {place} that ephflow or FaaSr reads: it is kept as written, and ignored"
+                        ),
+                    )
+                    .hint(format!("did you mean \"{meant}\"? rename it")),
+                );
+            }
+        }
         out
     }
 

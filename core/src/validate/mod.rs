@@ -95,11 +95,37 @@ pub fn validate_document(doc: &Document) -> Result<Report, RegistryError> {
         });
         diagnostics.extend(semantic);
     }
+    // A misspelt key that another finding already names (a missing required field, a
+    // missing VMConfig) is said once, there.
+    let named_elsewhere = |d: &Diagnostic| {
+        let key = format!("\"{}\"", pointer_tail(&d.pointer));
+        diagnostics.iter().any(|o| {
+            o.code != ephflow_schema::validate::IGNORED_KEY
+                && (o.message.contains(&key) || o.hint.as_deref().is_some_and(|h| h.contains(&key)))
+        })
+    };
+    let duplicates: Vec<usize> = (0..diagnostics.len())
+        .filter(|&i| {
+            diagnostics[i].code == ephflow_schema::validate::IGNORED_KEY
+                && named_elsewhere(&diagnostics[i])
+        })
+        .collect();
+    for i in duplicates.into_iter().rev() {
+        diagnostics.remove(i);
+    }
     diagnostics.sort_by_key(|d| d.severity);
     Ok(Report {
         diagnostics,
         workflow,
     })
+}
+
+/// The last token of a JSON pointer (`/VMConfig/IdleTimout` → `IdleTimout`).
+fn pointer_tail(pointer: &str) -> String {
+    ephflow_schema::pointer::tokens(pointer)
+        .last()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// serde's untagged `InvokeNext` hides why a reference did not parse ("did not match any
