@@ -1603,6 +1603,60 @@ fn validate_warns_of_what_register_refuses() {
     }
 }
 
+/// The GitHub server's Branch travels inside PAYLOAD_URL: a slash cannot (FaaSr splits the
+/// URL at its first three slashes), and `${{` would be evaluated in the reaper's `env:`.
+/// Validation names the Branch; so does register.
+#[test]
+fn the_branch_must_survive_payload_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let base: Value = serde_json::from_slice(&std::fs::read(Ml.path()).unwrap()).unwrap();
+    let write = |name: &str, branch: &str| {
+        let mut doc = base.clone();
+        set(&mut doc, "/ComputeServers/GH/Branch", json!(branch));
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+        path
+    };
+    let slash = write("slash.json", "feature/vm");
+    ephflow()
+        .arg("validate")
+        .arg(&slash)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("error[branch-slash]"))
+        .stdout(predicates::str::contains("/ComputeServers/GH/Branch"))
+        .stdout(predicates::str::contains("read the branch as \"feature\""));
+
+    let expr = write("expr.json", "main${{ github.token }}");
+    ephflow()
+        .arg("validate")
+        .arg(&expr)
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("warning[ci-expression]"))
+        .stdout(predicates::str::contains("ComputeServers.GH.Branch"));
+    let aug = dir.path().join("expr_augmented.json");
+    ephflow()
+        .arg("augment")
+        .arg(&expr)
+        .arg("-o")
+        .arg(&aug)
+        .assert()
+        .code(0);
+    let out_dir = dir.path().join("workflows");
+    ephflow()
+        .arg("register")
+        .arg(&aug)
+        .args(["--reaper-image", "ghcr.io/x/ephflow:1", "--out"])
+        .arg(&out_dir)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "ComputeServers.GH.Branch contains",
+        ));
+    assert!(!out_dir.exists());
+}
+
 /// Misspelling suggestions never blame a valid key, and never turn an accepted input into an
 /// error: FaaSr tolerates unknown top-level keys, and ephflow keeps them as written.
 #[test]

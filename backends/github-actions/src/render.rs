@@ -313,7 +313,19 @@ fn render_reaper(
         reaper.payload_path
     );
     check_expression("the reaper image", &reaper.image)?;
-    check_expression("the payload path", &payload_url)?;
+    // The parts first, so that the error names the field to change.
+    for (field, value) in [
+        ("UserName", &server.user_name),
+        ("ActionRepoName", &server.action_repo_name),
+        ("Branch", &server.branch),
+    ] {
+        check_expression(
+            &format!("ComputeServers.{server_name}.{field}"),
+            value.as_deref().unwrap_or_default(),
+        )?;
+    }
+    check_expression("the payload path", &reaper.payload_path)?;
+    check_expression("the payload URL", &payload_url)?;
     check_expression(&format!("ComputeServers.{server_name}"), &server_name)?;
     let mut env = Map::new();
     let wanted: Vec<String> = derived_secret_names(w)
