@@ -268,6 +268,30 @@ fn augmented_example(dir: &Path) -> (PathBuf, PathBuf) {
     (input, aug)
 }
 
+/// What the rendered files leave to the user is said: the missing reaper, VM jobs any
+/// self-hosted runner could take, actions on platforms with no workflow file. With labels the
+/// runner note goes away.
+#[test]
+fn register_says_what_it_leaves_to_the_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, aug) = augmented_example(dir.path());
+    register(&aug, &[], &dir.path().join("wf"))
+        .code(0)
+        .stderr(predicate::str::contains("note: no reaper rendered"))
+        .stderr(predicate::str::contains("set VMConfig.RunnerLabels"))
+        .stderr(predicate::str::contains(
+            "actions on other platforms: fetch-data (Lambda), report-regression (Lambda)",
+        ));
+    let labelled = edited_example(dir.path(), |d| {
+        d["VMConfig"]["RunnerLabels"] = serde_json::json!(["gpu"])
+    });
+    let aug = dir.path().join("labelled_augmented.json");
+    augment(&labelled, &aug);
+    register(&aug, &[], &dir.path().join("wf2"))
+        .code(0)
+        .stderr(predicate::str::contains("RunnerLabels").not());
+}
+
 #[test]
 fn invoke_dispatches_the_start_action_after_checking_the_branch() {
     let dir = tempfile::tempdir().unwrap();

@@ -33,11 +33,14 @@ enum PictureFormat {
 }
 
 pub fn run(args: GraphArgs) -> Exit {
-    let (_, workflow) =
-        match super::load_valid(&args.file, true, "fix them with `ephflow validate` first") {
-            Ok(loaded) => loaded,
-            Err(exit) => return exit,
-        };
+    let (_, workflow) = match super::load_valid(
+        &args.file,
+        true,
+        "nothing drawn (`ephflow validate` shows every problem)",
+    ) {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
+    };
     let text = match args.format {
         PictureFormat::Mermaid => picture::mermaid(&workflow),
         PictureFormat::Dot => picture::dot(&workflow),

@@ -118,17 +118,13 @@ pub fn register(args: RegisterArgs) -> Exit {
         );
         return Exit::Usage;
     }
-    if workflow.vm_config.is_some() && reaper.is_none() {
-        eprintln!(
-            "note: no reaper rendered (it stops a VM left running by a cancelled or broken run): pass --reaper-image IMAGE (see the Dockerfile)"
-        );
-    }
     // Every linked backend whose FaaSType the workflow uses renders its servers' files.
     let backends = match ephflow::core::registry::backends() {
         Ok(b) => b,
         Err(e) => return super::internal(e),
     };
     let mut files: Vec<(String, String)> = Vec::new();
+    let rendered_types: Vec<&str> = backends.iter().map(|b| b.faas_type).collect();
     for backend in backends {
         let used = workflow
             .compute_servers
@@ -150,6 +146,8 @@ pub fn register(args: RegisterArgs) -> Exit {
             }
         }
     }
+    // Notes once rendering has succeeded (an error would make them moot).
+    notes(&workflow, reaper.is_some(), &rendered_types);
     for path in leftovers(&args.out, &workflow.workflow_name, &files) {
         eprintln!(
             "warning: {} is not rendered from this workflow any more; if it was registered from an earlier version (a removed action, a dropped reaper), delete it: GitHub still runs it, and ephflow never deletes files",
@@ -193,6 +191,39 @@ pub fn register(args: RegisterArgs) -> Exit {
         args.out.display()
     );
     Exit::Success
+}
+
+/// What the rendered files leave to the user: the reaper when none was asked for, VM jobs that
+/// any self-hosted runner could take, actions on platforms no linked backend renders.
+fn notes(workflow: &ephflow::schema::model::Workflow, reaper: bool, rendered_types: &[&str]) {
+    if let Some(vm) = &workflow.vm_config {
+        if !reaper {
+            eprintln!(
+                "note: no reaper rendered (it stops a VM left running by a cancelled or broken run): pass --reaper-image IMAGE (see the Dockerfile)"
+            );
+        }
+        let labelled = vm.runner_labels.as_ref().is_some_and(|l| !l.is_empty());
+        if workflow.vm_actions().next().is_some() && !labelled {
+            eprintln!(
+                "note: VM jobs run on `runs-on: self-hosted`, which any self-hosted runner of the repository (or its organisation) can take: set VMConfig.RunnerLabels to labels only the VM's runner has"
+            );
+        }
+    }
+    let elsewhere: Vec<String> = workflow
+        .action_list
+        .iter()
+        .filter_map(|(name, action)| {
+            let server = workflow.compute_servers.get(&action.faas_server)?;
+            (!rendered_types.contains(&server.faas_type.as_str()))
+                .then(|| format!("{name} ({})", server.faas_type))
+        })
+        .collect();
+    if !elsewhere.is_empty() {
+        eprintln!(
+            "note: no file rendered for the actions on other platforms: {}; register those with FaaSr",
+            elsewhere.join(", ")
+        );
+    }
 }
 
 /// Files in `out` that look like an earlier registration of this workflow
