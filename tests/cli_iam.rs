@@ -115,8 +115,9 @@ fn the_policy_names_the_instance_and_the_trust_names_each_repository() {
     assert_eq!(
         t["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"],
         json!([
-            "repo:example-org/ml-pipeline-actions:*",
-            "repo:example-org/reports.site:*"
+            "repo:example-org/ml-pipeline-actions:ref:refs/heads/main",
+            "repo:example-org/reports.site:ref:refs/heads/main",
+            "repo:example-org/ml-pipeline-actions:ref:refs/heads/dev"
         ])
     );
 }

@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 /// `ec2:StopInstances` on the instance, `ec2:DescribeInstanceStatus`, `ec2:DescribeInstances`
 /// on `*`, which EC2 cannot scope) and `trust_policy` (`sts:AssumeRoleWithWebIdentity` from
 /// `token.actions.githubusercontent.com`, audience `sts.amazonaws.com`, subject
-/// `repo:<owner>/<repo>:*` for each GitHubActions repository of the workflow).
+/// `repo:<owner>/<repo>:ref:refs/heads/<Branch>` for each GitHubActions server of the
+/// workflow: its dispatched runs, on its branch, and nothing else of the repository. A
+/// scheduled reaper runs on the default branch: add that subject when Branch is another).
 ///
 /// Exit codes: 0 printed, 1 invalid workflow, no VMConfig or no policy for its provider,
 /// 5 the output could not be written.
@@ -45,12 +47,14 @@ fn account_id(s: &str) -> Result<String, String> {
 /// GitHub's OIDC token issuer (github.com; GitHub Enterprise Server has its own).
 const GITHUB_OIDC: &str = "token.actions.githubusercontent.com";
 
-/// The `owner/repo` of every GitHubActions server, once each, in file order. VM-era jobs (the
-/// lifecycle actions, failure teardowns, the reaper) may run on any of them, so each may
-/// need the role. A name outside GitHub's character set is refused: in `StringLike`, `*` and
-/// `?` are wildcards and would widen the trust.
-pub fn github_repositories(workflow: &Workflow) -> Result<Vec<String>, String> {
-    let mut repos: Vec<String> = Vec::new();
+/// The OIDC subject of every GitHubActions server's jobs, once each, in file order:
+/// `repo:<owner>/<repo>:ref:refs/heads/<Branch>` (Branch defaults to `main`), the `sub` claim
+/// of a `workflow_dispatch` run on that branch. VM-era jobs (the lifecycle actions, failure
+/// teardowns, the reaper) may run on any of these servers, so each may need the role. A name
+/// outside GitHub's character set is refused: in `StringLike`, `*` and `?` are wildcards and
+/// would widen the trust.
+pub fn github_subjects(workflow: &Workflow) -> Result<Vec<String>, String> {
+    let mut subjects: Vec<String> = Vec::new();
     for (name, server) in &workflow.compute_servers {
         if server.faas_type != FaaSType::GitHubActions {
             continue;
@@ -58,6 +62,7 @@ pub fn github_repositories(workflow: &Workflow) -> Result<Vec<String>, String> {
         let (Some(owner), Some(repo)) = (&server.user_name, &server.action_repo_name) else {
             continue;
         };
+        let branch = server.branch.as_deref().unwrap_or("main");
         let ok = |s: &str, extra: &[u8]| {
             !s.is_empty()
                 && s.bytes()
@@ -68,17 +73,21 @@ pub fn github_repositories(workflow: &Workflow) -> Result<Vec<String>, String> {
                 "ComputeServers.{name}: \"{owner}/{repo}\" is not a GitHub repository name (letters, digits, '-', and '.' or '_' in the repository part)"
             ));
         }
-        let full = format!("{owner}/{repo}");
-        if !repos.contains(&full) {
-            repos.push(full);
+        if !ok(branch, b"._/+@") {
+            return Err(format!(
+                "ComputeServers.{name}: Branch \"{branch}\" has characters a trust policy cannot match literally (letters, digits and - . _ / + @ only)"
+            ));
+        }
+        let subject = format!("repo:{owner}/{repo}:ref:refs/heads/{branch}");
+        if !subjects.contains(&subject) {
+            subjects.push(subject);
         }
     }
-    Ok(repos)
+    Ok(subjects)
 }
 
-/// The trust policy for GitHub's OIDC tokens from `repos`, in `partition`.
-fn trust_policy(repos: &[String], account: &str, partition: &str) -> Value {
-    let subjects: Vec<String> = repos.iter().map(|r| format!("repo:{r}:*")).collect();
+/// The trust policy for GitHub's OIDC tokens with one of `subjects`, in `partition`.
+fn trust_policy(subjects: &[String], account: &str, partition: &str) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -143,7 +152,7 @@ pub fn run(args: IamPolicyArgs) -> Exit {
         );
         return Exit::InvalidInput;
     };
-    let repos = match github_repositories(&workflow) {
+    let repos = match github_subjects(&workflow) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
