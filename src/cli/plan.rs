@@ -6,7 +6,7 @@ use super::stdout::outln;
 use clap::{Args, ValueEnum};
 use ephflow::core::inject::{self, Options, Strategy};
 use ephflow::core::plan::{self, Durations, Metrics, Scenario, Schedule, Timing, chart};
-use ephflow::core::text::duration as clock;
+use ephflow::core::text::duration_to_the_second as clock;
 use ephflow::exit::Exit;
 use ephflow::schema::model::Workflow;
 use serde_json::json;
@@ -289,12 +289,12 @@ pub fn run(args: PlanArgs) -> Exit {
                             (
                                 r.strategy.to_owned(),
                                 json!({
-                                    "makespan": m.makespan,
-                                    "vm_billed": m.vm_billed,
-                                    "vm_idle": m.vm_idle,
-                                    "poll_seconds": m.poll_seconds,
+                                    "makespan": tenths(m.makespan),
+                                    "vm_billed": tenths(m.vm_billed),
+                                    "vm_idle": tenths(m.vm_idle),
+                                    "poll_seconds": tenths(m.poll_seconds),
                                     "vm_action_starts": m.vm_action_starts.iter()
-                                        .map(|(a, t)| json!({"action": a, "start": t}))
+                                        .map(|(a, t)| json!({"action": a, "start": tenths(*t)}))
                                         .collect::<Vec<_>>(),
                                     "critical_path": m.critical_path,
                                 }),
@@ -355,4 +355,11 @@ pub fn run(args: PlanArgs) -> Exit {
         }
     }
     Exit::Success
+}
+
+/// Seconds for JSON: to the tenth, as the model is no finer (no `155.10000000000002`, no
+/// `-0.0`).
+fn tenths(s: f64) -> f64 {
+    let rounded = (s * 10.0).round() / 10.0;
+    if rounded == 0.0 { 0.0 } else { rounded }
 }
