@@ -609,6 +609,19 @@ const ROWS: &[Row] = &[
         ],
     },
     Row {
+        name: "an empty data store name",
+        input: Edit(Ml, |d| {
+            set(
+                d,
+                "/DataStores/",
+                json!({"Endpoint": "https://s3.amazonaws.com", "Bucket": "b", "Region": "us-east-1"}),
+            )
+        }),
+        code: 1,
+        diagnostic: ("bad-name", "/DataStores"),
+        mentions: &["name \"\" is not allowed", "a name that is not empty"],
+    },
+    Row {
         name: "FunctionName with a hyphen",
         input: Edit(Ml, |d| {
             set(d, "/ActionList/evaluate/FunctionName", json!("eval-model"))

@@ -153,7 +153,9 @@ impl SchemaValidator {
                     .pointer(&at)
                     .filter(|_| valid.contains(&property))
                     .and_then(Value::as_object)
-                    .and_then(|o| suggest::misspelt_key(property, o.keys().map(String::as_str), &valid));
+                    .and_then(|o| {
+                        suggest::misspelt_key(property, o.keys().map(String::as_str), &valid)
+                    });
                 if let Some(key) = misspelt {
                     let mut key_at = at.clone();
                     pointer::push(&mut key_at, key);
@@ -185,7 +187,11 @@ impl SchemaValidator {
                 let mut d = Diagnostic::error(
                     "unknown-field",
                     at.clone(),
-                    format!("unknown field{} {}", plural(unexpected.len()), quoted(unexpected)),
+                    format!(
+                        "unknown field{} {}",
+                        plural(unexpected.len()),
+                        quoted(unexpected)
+                    ),
                 );
                 if !known.is_empty() {
                     d = d.expected(format!("one of: {}", known.join(", ")));
@@ -232,7 +238,11 @@ impl SchemaValidator {
                 let mut d = Diagnostic::error(
                     "bad-format",
                     at.clone(),
-                    format!("{} {} does not match {pattern}", name_of(&field), show(instance)),
+                    format!(
+                        "{} {} does not match {pattern}",
+                        name_of(&field),
+                        show(instance)
+                    ),
                 );
                 if let Some(desc) = described {
                     d = d.expected(desc);
@@ -242,19 +252,32 @@ impl SchemaValidator {
                     None => d,
                 }
             }
-            ValidationErrorKind::PropertyNames { error } => Diagnostic::error(
-                "bad-name",
-                at.clone(),
-                format!("name {} is not allowed: {error}", show(error.instance())),
-            )
-            .expected(
-                "a letter, then letters, digits and dashes (FaaSr uses action names in file names)",
-            )
-            .hint("rename it, and every InvokeNext / FunctionInvoke / ActionContainers reference to it"),
+            ValidationErrorKind::PropertyNames { error } => {
+                // The inner error repeats the name (with its quotes escaped); the rule it broke
+                // is said as `expected`.
+                let expected = match error.kind() {
+                    ValidationErrorKind::Pattern { .. } => {
+                        "a letter, then letters, digits and dashes (FaaSr uses action names in file names)"
+                    }
+                    ValidationErrorKind::MinLength { .. } => "a name that is not empty",
+                    _ => "a name this section accepts",
+                };
+                Diagnostic::error(
+                    "bad-name",
+                    at.clone(),
+                    format!("name {} is not allowed", show(error.instance())),
+                )
+                .expected(expected)
+                .hint("rename it, and every reference to it (InvokeNext, FunctionInvoke, FaaSServer, DefaultDataStore, ActionContainers)")
+            }
             ValidationErrorKind::Enum { options } => {
                 let options: Vec<String> = options
                     .as_array()
-                    .map(|a| a.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_owned)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .map(|v| v.as_str().map_or(v.to_string(), str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 unknown_value(&at, &field, instance, &options)
             }
@@ -279,20 +302,27 @@ impl SchemaValidator {
                 let mut d = Diagnostic::error(
                     "invalid-value",
                     at.clone(),
-                    format!("{} has none of the accepted forms (found {})", name_of(&field), show(instance)),
+                    format!(
+                        "{} has none of the accepted forms (found {})",
+                        name_of(&field),
+                        show(instance)
+                    ),
                 );
                 if let Some(desc) = described {
                     d = d.expected(desc);
                 }
                 d
             }
-            ValidationErrorKind::MinProperties { limit } | ValidationErrorKind::MinItems { limit } => {
-                Diagnostic::error(
-                    "empty",
-                    at.clone(),
-                    format!("{} needs at least {limit} entr{}", name_of(&field), if *limit == 1 { "y" } else { "ies" }),
-                )
-            }
+            ValidationErrorKind::MinProperties { limit }
+            | ValidationErrorKind::MinItems { limit } => Diagnostic::error(
+                "empty",
+                at.clone(),
+                format!(
+                    "{} needs at least {limit} entr{}",
+                    name_of(&field),
+                    if *limit == 1 { "y" } else { "ies" }
+                ),
+            ),
             _ => {
                 let mut d = Diagnostic::error("invalid-value", at.clone(), err.to_string());
                 if let Some(desc) = described {
