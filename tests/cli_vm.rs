@@ -165,6 +165,16 @@ fn a_workflow_without_vmconfig_is_invalid_input() {
         .stderr(predicate::str::contains(
             "has no VMConfig, so `vm status` has no VM to act on",
         ));
+    // FILE may also come positionally, like every other command's.
+    Command::cargo_bin("ephflow")
+        .unwrap()
+        .args(["vm", "stop"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "has no VMConfig, so `vm stop` has no VM to act on",
+        ));
 }
 
 /// A wait of zero seconds is refused as a usage error that says why.

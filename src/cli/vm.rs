@@ -57,10 +57,14 @@ enum VmAction {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["workflow", "file"])))]
 struct Common {
     /// The workflow whose VMConfig describes the VM.
     #[arg(long, short, value_name = "FILE")]
-    workflow: PathBuf,
+    workflow: Option<PathBuf>,
+    /// The same, as a positional argument (like every other command's FILE).
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
     /// Seconds to wait for the VM to run and pass its checks (overrides
     /// VMConfig.StatusTimeout; default 300).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
@@ -140,14 +144,19 @@ pub fn run(args: VmArgs) -> Exit {
         VmAction::Stop(c) => ("stop", c, false),
         VmAction::Preflight(c) => ("preflight", c, false),
     };
-    let (_, workflow) = match super::load_valid(&common.workflow, true, "nothing done") {
+    let path = common
+        .workflow
+        .as_deref()
+        .or(common.file.as_deref())
+        .expect("clap requires one of the two");
+    let (_, workflow) = match super::load_valid(path, true, "nothing done") {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
     };
     let Some(config) = workflow.vm_config.clone() else {
         eprintln!(
             "error: {} has no VMConfig, so `vm {what}` has no VM to act on; add one (see `ephflow schema`)",
-            common.workflow.display()
+            path.display()
         );
         return Exit::InvalidInput;
     };
