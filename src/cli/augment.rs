@@ -19,6 +19,9 @@ use super::stdout::outln;
 /// again before it is written (atomically, never over the input). A workflow without
 /// RequiresVM actions is written with its content unchanged (4-space indented, like every
 /// output).
+///
+/// Exit codes: 0 written, 1 invalid workflow (nothing written), 2 usage (an output over the
+/// input, standard input without --output), 5 a file could not be read or written.
 #[derive(Debug, Args)]
 pub struct AugmentArgs {
     /// The workflow JSON file (`-`: standard input, with --output).

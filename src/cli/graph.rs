@@ -13,6 +13,8 @@ use ephflow::exit::Exit;
 ///
 /// Mermaid renders in GitHub Markdown (```mermaid blocks); DOT renders with Graphviz
 /// (`dot -Tsvg`).
+///
+/// Exit codes: 0 drawn, 1 invalid workflow, 2 usage, 5 a file could not be read or written.
 #[derive(Debug, Args)]
 pub struct GraphArgs {
     /// The workflow JSON file.

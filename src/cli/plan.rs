@@ -21,6 +21,9 @@ use serde_json::json;
 /// is ready --boot seconds after vm_start's request (plus --status-lag with
 /// WaitForStatusChecks); a poll notices the runner 3.1 s after it comes online on average
 /// (measured); FaaSr's fan-in runs a join once all its predecessors ran.
+///
+/// Exit codes: 0 planned, 1 invalid workflow, no VM action or a bad --durations file, 2 usage,
+/// 5 a file could not be read or written.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The workflow (original, not augmented: plan augments it both ways).

@@ -15,6 +15,10 @@ use ephflow::schema::names::INJECTED_START;
 /// `<WorkflowName>-<Action>.yml` per action on a GitHubActions server, as FaaSr registers
 /// them, plus a failure-teardown job that stops the VM when a VM-era job fails or is
 /// cancelled. Commit DIR (usually `.github/workflows`) to the action repository.
+///
+/// Exit codes: 0 written (with --check: up to date), 1 invalid or unaugmented workflow, a value
+/// register refuses, or with --check a file that would change (nothing written), 2 usage, 5 a
+/// file could not be read or written.
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
     /// The workflow JSON (augmented, if it has RequiresVM actions).
@@ -253,6 +257,10 @@ fn leftovers(out: &Path, workflow_name: &str, rendered: &[(String, String)]) -> 
 /// Start a registered workflow the way FaaSr does: dispatch its entry action (for an
 /// augmented workflow, faasr-vm-start) with OVERWRITTEN and PAYLOAD_URL. Checks first that
 /// the workflow JSON and the entry's workflow file are on the branch.
+///
+/// Exit codes: 0 dispatched, 1 invalid or unaugmented workflow, a missing token, or a file not
+/// on the branch (nothing dispatched), 2 usage, 3 GitHub refused or failed, 5 the file could
+/// not be read.
 #[derive(Debug, Args)]
 pub struct InvokeArgs {
     /// The workflow JSON, as committed to the action repository.

@@ -11,6 +11,8 @@ use ephflow::schema::Draft;
 /// fields.
 ///
 /// Point an editor at it (or add "$schema" to a workflow) for completion and inline errors.
+///
+/// Exit codes: 0 printed or written, 2 usage, 5 the output could not be written.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// JSON Schema dialect: 2020-12 (what ephflow validates with) or 07 (for older editors).
