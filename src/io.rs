@@ -30,10 +30,15 @@ pub enum IoError {
     },
 }
 
+/// Whether `path` means standard input (`-`).
+pub fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
 /// Reads a UTF-8 file; `-` reads standard input.
 pub fn read_text(path: &Path) -> Result<String, IoError> {
     let read = |p: &Path| -> std::io::Result<String> {
-        if p == Path::new("-") {
+        if is_stdin(p) {
             let mut s = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
             Ok(s)

@@ -218,26 +218,8 @@ fn vm_problems_fail_their_own_lines() {
 
     // No credentials anywhere: neither the named variables nor the AWS chain.
     let wf = setup.workflow(&setup.instance, |_| {});
-    let without_chain = |cmd: &mut Command| {
-        cmd.env_remove("TRAINER_AccessKey")
-            .env_remove("TRAINER_SecretKey");
-        for v in [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_PROFILE",
-            "AWS_DEFAULT_PROFILE",
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
-            "AWS_ROLE_ARN",
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        ] {
-            cmd.env_remove(v);
-        }
-        cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-            .env("AWS_CONFIG_FILE", "/nonexistent")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
-    };
+    let without_chain =
+        |cmd: &mut Command| support::without_aws_credentials(cmd, "TRAINER", setup.dir.path());
     let mut cmd = setup.doctor(&wf, &gh);
     without_chain(&mut cmd);
     let out = cmd.output().unwrap();

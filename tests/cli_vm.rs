@@ -286,31 +286,11 @@ fn an_empty_endpoint_variable_is_invalid_input() {
     }
 }
 
-/// `cmd` with no AWS credentials anywhere: neither the named variables nor any link of the
-/// standard chain (environment, profile files, web identity, container, instance metadata).
+/// `cmd` with no AWS credentials anywhere (see `support::without_aws_credentials`) and the
+/// default logging, whose lines the tests count.
 fn without_credentials(cmd: &mut Command, dir: &std::path::Path) {
-    let empty = dir.join("empty-aws-file");
-    std::fs::write(&empty, "").unwrap();
-    cmd.env_remove("TRAINER_AccessKey")
-        .env_remove("TRAINER_SecretKey");
-    for v in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-        "EPHFLOW_LOG",
-    ] {
-        cmd.env_remove(v);
-    }
-    cmd.env("AWS_CONFIG_FILE", &empty)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+    support::without_aws_credentials(cmd, "TRAINER", dir);
+    cmd.env_remove("EPHFLOW_LOG");
 }
 
 /// No credentials anywhere was reported as a network failure, retried five times, exit 3

@@ -52,7 +52,7 @@ pub fn run(args: AugmentArgs) -> Exit {
         StrategyArg::Sequential => Strategy::Sequential,
     };
     let file = args.file.display().to_string();
-    if super::is_stdin(&args.file) && args.output.is_none() {
+    if ephflow::io::is_stdin(&args.file) && args.output.is_none() {
         eprintln!(
             "error: the workflow comes from standard input, so there is no file to write beside: pass --output PATH"
         );

@@ -181,11 +181,6 @@ fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
-/// Whether `path` means standard input.
-fn is_stdin(path: &Path) -> bool {
-    path == Path::new("-")
-}
-
 /// The exit code for a classified cloud or backend failure.
 fn exit_for(class: ephflow::core::provider::ErrorClass) -> Exit {
     use ephflow::core::provider::ErrorClass;

@@ -116,7 +116,7 @@ pub fn register(args: RegisterArgs) -> Exit {
                     .unwrap_or_default()
             }),
         });
-    if reaper.is_some() && args.payload_path.is_none() && super::is_stdin(&args.file) {
+    if reaper.is_some() && args.payload_path.is_none() && ephflow::io::is_stdin(&args.file) {
         eprintln!(
             "error: the reaper reads the workflow JSON from the repository, and with the workflow on standard input its path is unknown: pass --payload-path PATH; nothing written"
         );
@@ -303,7 +303,7 @@ pub fn invoke(args: InvokeArgs) -> Exit {
     let owner = server.user_name.clone().unwrap_or_default();
     let repo = server.action_repo_name.clone().unwrap_or_default();
     let branch = server.branch.clone().unwrap_or_else(|| "main".to_owned());
-    if args.payload_path.is_none() && super::is_stdin(&args.file) {
+    if args.payload_path.is_none() && ephflow::io::is_stdin(&args.file) {
         eprintln!(
             "error: with the workflow on standard input its path in the repository is unknown: pass --payload-path PATH; nothing dispatched"
         );

@@ -17,6 +17,33 @@ pub use ephflow_core::testkit::missing;
 
 pub mod world;
 
+/// `cmd` with no AWS credentials anywhere: neither `<vm>_AccessKey` / `_SecretKey` nor any link
+/// of the standard chain (environment, profile files, here empty ones in `dir`, web identity,
+/// container, instance metadata).
+pub fn without_aws_credentials(cmd: &mut assert_cmd::Command, vm: &str, dir: &Path) {
+    let empty = dir.join("empty-aws-file");
+    std::fs::write(&empty, "").unwrap();
+    cmd.env_remove(format!("{vm}_AccessKey"))
+        .env_remove(format!("{vm}_SecretKey"));
+    for v in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.env("AWS_CONFIG_FILE", &empty)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+}
+
 /// The shared corpus of real FaaSr workflows: `$EPHFLOW_CORPUS`, or `../shared/corpus`.
 pub fn corpus_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("EPHFLOW_CORPUS")
