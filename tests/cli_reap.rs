@@ -26,18 +26,6 @@ fn reap(world: &World, gh: &FakeGitHub, args: &[&str]) -> (Option<i32>, String) 
     (out.status.code(), text(&out))
 }
 
-fn start_vm(world: &World) {
-    ephflow()
-        .args(["vm", "start", "--workflow"])
-        .arg(&world.workflow)
-        .env("AWS_ENDPOINT_URL_EC2", &world.moto.url)
-        .env("VM_AccessKey", VM_ACCESS)
-        .env("VM_SecretKey", VM_SECRET)
-        .assert()
-        .code(0);
-    assert_eq!(world.vm_state(), "running");
-}
-
 #[test]
 fn reaps_only_what_nothing_uses() {
     let Some(world) = World::start() else { return };
@@ -46,7 +34,7 @@ fn reaps_only_what_nothing_uses() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("nothing to do: the VM is stopped"), "{out}");
 
-    start_vm(&world);
+    world.start_vm();
     // Busy runner: never stopped, not even past the max lifetime.
     gh.set_runner("vm-runner-1", "online", true);
     let (code, out) = reap(&world, gh, &["--idle", "0s", "--max-lifetime", "0s"]);
@@ -99,7 +87,7 @@ fn reaps_only_what_nothing_uses() {
     assert!(out.contains("nothing to do"), "{out}");
 
     // Over the max lifetime with a dead runner: stopped.
-    start_vm(&world);
+    world.start_vm();
     quiet.set_runner("vm-runner-1", "offline", false);
     let (_, out) = reap(&world, &quiet, &["--max-lifetime", "0s"]);
     assert!(out.contains("stopped: it has run"), "{out}");

@@ -558,14 +558,7 @@ fn a_store_that_denies_access_names_the_permission() {
 #[test]
 fn the_reaper_stops_nothing_when_github_fails() {
     let Some(world) = World::start() else { return };
-    ephflow()
-        .args(["vm", "start", "--workflow"])
-        .arg(&world.workflow)
-        .env("AWS_ENDPOINT_URL_EC2", &world.moto.url)
-        .env("VM_AccessKey", VM_ACCESS)
-        .env("VM_SecretKey", VM_SECRET)
-        .assert()
-        .code(0);
+    world.start_vm();
     for _ in 0..3 {
         world.gh.answer_next("/actions/runners", 502, &[]);
     }

@@ -46,13 +46,7 @@ fn refused_with_real_pointers(doc: &Value) {
 #[test]
 fn an_array_where_an_action_belongs_is_refused_at_the_action() {
     let mut doc = example();
-    let first = doc["ActionList"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .next()
-        .unwrap()
-        .clone();
+    let first = first_action(&doc);
     doc["ActionList"][&first] = json!(["two(4)", "two"]);
     refused_with_real_pointers(&doc);
 }
@@ -60,13 +54,7 @@ fn an_array_where_an_action_belongs_is_refused_at_the_action() {
 #[test]
 fn a_nested_array_in_invoke_next_is_not_read_as_a_conditional() {
     let mut doc = example();
-    let first = doc["ActionList"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .next()
-        .unwrap()
-        .clone();
+    let first = first_action(&doc);
     doc["ActionList"][&first]["InvokeNext"] = json!([["x"]]);
     refused_with_real_pointers(&doc);
 }
@@ -74,13 +62,18 @@ fn a_nested_array_in_invoke_next_is_not_read_as_a_conditional() {
 #[test]
 fn an_empty_invoke_next_object_is_an_error_not_just_a_warning() {
     let mut doc = example();
-    let first = doc["ActionList"]
+    let first = first_action(&doc);
+    doc["ActionList"][&first]["InvokeNext"] = json!({});
+    refused_with_real_pointers(&doc);
+}
+
+/// The name of the workflow's first action.
+fn first_action(doc: &Value) -> String {
+    doc["ActionList"]
         .as_object()
         .unwrap()
         .keys()
         .next()
         .unwrap()
-        .clone();
-    doc["ActionList"][&first]["InvokeNext"] = json!({});
-    refused_with_real_pointers(&doc);
+        .clone()
 }

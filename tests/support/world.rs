@@ -113,6 +113,19 @@ impl World {
         .unwrap()
     }
 
+    /// Starts the VM with `ephflow vm start` and checks that it runs.
+    pub fn start_vm(&self) {
+        ephflow()
+            .args(["vm", "start", "--workflow"])
+            .arg(&self.workflow)
+            .env("AWS_ENDPOINT_URL_EC2", &self.moto.url)
+            .env("VM_AccessKey", VM_ACCESS)
+            .env("VM_SecretKey", VM_SECRET)
+            .assert()
+            .code(0);
+        assert_eq!(self.vm_state(), "running");
+    }
+
     pub fn vm_state(&self) -> String {
         let out = ephflow()
             .args(["vm", "status", "--format", "json", "--workflow"])
