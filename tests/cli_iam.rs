@@ -141,6 +141,26 @@ fn without_an_account_the_policy_says_star_and_a_note_says_so() {
         "{stderr}"
     );
 
+    // VMConfig.RoleArn names the account when --account does not.
+    let with_role = dir.path().join("with-role.json");
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(workflow(dir.path())).unwrap()).unwrap();
+    doc["VMConfig"]["RoleArn"] = json!("arn:aws:iam::210987654321:role/lifecycle");
+    std::fs::write(&with_role, doc.to_string()).unwrap();
+    let out = iam_policy(&with_role, &[]);
+    let v = printed(&out);
+    assert_eq!(
+        v["policy"]["Statement"][0]["Resource"],
+        format!("arn:aws:ec2:us-west-2:210987654321:instance/{INSTANCE}")
+    );
+    assert_eq!(
+        v["trust_policy"]["Statement"][0]["Principal"]["Federated"],
+        "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("taken from VMConfig.RoleArn"), "{stderr}");
+    assert!(!stderr.contains("without --account"), "{stderr}");
+
     // A malformed account id is a usage error.
     assert_eq!(
         iam_policy(&workflow(dir.path()), &["--account", "12345"])

@@ -127,6 +127,7 @@ fn without_a_token_it_refuses_rather_than_guess() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(report["ok"], false);
     assert_eq!(report["exit"], 1);
+    assert_eq!(report["action"], "reap");
     assert!(
         report["error"]
             .as_str()

@@ -175,6 +175,32 @@ fn a_workflow_without_vmconfig_is_invalid_input() {
         .stderr(predicate::str::contains(
             "has no VMConfig, so `vm stop` has no VM to act on",
         ));
+    // --format json reports the failure as one object on standard output too.
+    let out = Command::cargo_bin("ephflow")
+        .unwrap()
+        .args(["vm", "poll", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["action"], "poll", "{v}");
+    assert_eq!(v["exit"], 1, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("no VMConfig"), "{v}");
+}
+
+/// Only the commands that wait take wait limits: elsewhere they would be silently ignored.
+#[test]
+fn only_waiting_commands_take_wait_limits() {
+    for what in ["status", "stop", "preflight"] {
+        Command::cargo_bin("ephflow")
+            .unwrap()
+            .args(["vm", what, "w.json", "--timeout", "60"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--timeout"));
+    }
 }
 
 /// A wait of zero seconds is refused as a usage error that says why.
@@ -328,6 +354,8 @@ fn no_credentials_at_all_is_invalid_input_naming_the_secrets() {
         assert_eq!(out.status.code(), Some(1), "{what}: {out:?}");
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["class"], "invalid-input", "{v}");
+        assert_eq!(v["exit"], 1, "{v}");
+        assert_eq!(v["action"], what, "{v}");
     }
 }
 
@@ -452,4 +480,80 @@ fn a_failing_credential_source_is_named_without_the_sdk_dump() {
         "{stderr}"
     );
     assert!(ec2.seen.lock().unwrap().is_empty());
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/ephflow-lifecycle";
+const REQUEST_TOKEN: &str = "oidc-request-token-sentinel-7f3a";
+
+/// With `VMConfig.RoleArn` and no key secrets, a job with `id-token: write` fetches its OIDC
+/// token (AWS's audience, the request token as bearer) and assumes the role through STS (moto),
+/// then drives the instance; neither token appears in any output, even at trace level.
+#[test]
+fn role_arn_assumes_the_role_with_the_jobs_oidc_token() {
+    let Some(moto) = Moto::start() else { return };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let id = runtime.block_on(moto_stopped_instance(&moto.url));
+    let github = ephflow_github::testkit::FakeGitHub::start();
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), &id);
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&wf).unwrap()).unwrap();
+    doc["VMConfig"]["RoleArn"] = ROLE.into();
+    std::fs::write(&wf, doc.to_string()).unwrap();
+    let with_oidc = |args: &[&str]| {
+        let mut cmd = vm(&moto, args, &wf);
+        without_credentials(&mut cmd, dir.path());
+        cmd.env("AWS_ENDPOINT_URL_STS", &moto.url)
+            .env("ACTIONS_ID_TOKEN_REQUEST_URL", github.oidc_request_url())
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN)
+            .env("EPHFLOW_LOG", "trace");
+        cmd
+    };
+    let out = with_oidc(&["start"]).output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("start requested"), "{all}");
+    assert!(!all.contains(REQUEST_TOKEN), "{all}");
+    assert!(
+        !all.contains(ephflow_github::testkit::FAKE_ID_TOKEN),
+        "{all}"
+    );
+    no_secrets(&out);
+    let token_requests: Vec<_> = github
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.contains("/oidc/"))
+        .collect();
+    assert_eq!(token_requests.len(), 1, "one token per command");
+    assert!(
+        token_requests[0]
+            .path
+            .ends_with("?api-version=2.0&audience=sts.amazonaws.com"),
+        "{:?}",
+        token_requests[0]
+    );
+    assert_eq!(
+        token_requests[0].authorization,
+        format!("Bearer {REQUEST_TOKEN}")
+    );
+
+    // The token endpoint refuses (no `id-token: write`): a cloud failure that says so, exit 3.
+    github.answer_next("/oidc/", 403, &[]);
+    let out = with_oidc(&["status"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("VMConfig.RoleArn"), "{stderr}");
+    assert!(stderr.contains("id-token: write"), "{stderr}");
+    assert!(!stderr.contains(REQUEST_TOKEN), "{stderr}");
+
+    // Outside GitHub Actions (no token request variables) the usual chain applies, and its
+    // absence is reported as before.
+    let mut cmd = vm(&moto, &["status"], &wf);
+    without_credentials(&mut cmd, dir.path());
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no AWS credentials"));
 }

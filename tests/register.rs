@@ -46,6 +46,16 @@ fn python_available(module: &str) -> bool {
     ok
 }
 
+/// Every file of the directory `out`, read by PyYAML, by file name.
+fn rendered_documents(out: &Path) -> serde_json::Map<String, Value> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    yaml_documents(&paths)
+}
+
 /// Every file read by PyYAML (YAML 1.1), by file name.
 fn yaml_documents(paths: &[PathBuf]) -> serde_json::Map<String, Value> {
     let script = "import json, sys, yaml\nprint(json.dumps({p.rsplit('/', 1)[-1]: yaml.safe_load(open(p)) for p in sys.argv[1:]}))";
@@ -260,6 +270,187 @@ fn runner_labels_pin_vm_jobs_and_expressions_are_refused() {
         .stderr(predicate::str::contains("ephflow augment"));
 }
 
+/// A VM action's job is bounded by `timeout-minutes` (JobTimeout, else MaxLifetime, else 12 h),
+/// so a hung job cannot hold the VM past the reaper; no other job gets one.
+#[test]
+fn vm_jobs_are_bounded_by_the_job_timeout() {
+    if !python_available("yaml") {
+        return;
+    }
+    // (case, a VMConfig setting, the expected minutes)
+    type Case = (&'static str, Option<(&'static str, u64)>, u64);
+    let cases: [Case; 3] = [
+        ("default", None, 720),
+        ("lifetime", Some(("MaxLifetime", 3600)), 60),
+        // Rounded up to whole minutes: GitHub takes nothing finer.
+        ("job", Some(("JobTimeout", 90)), 2),
+    ];
+    for (case, setting, minutes) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let input = edited_example(dir.path(), |v| {
+            if let Some((key, seconds)) = setting {
+                v["VMConfig"][key] = seconds.into();
+            }
+        });
+        let aug = dir.path().join("aug.json");
+        augment(&input, &aug);
+        let out = dir.path().join("wf");
+        register(&aug, &[], &out).code(0);
+        let mut vm_jobs = 0;
+        for (file, doc) in rendered_documents(&out) {
+            let job = &doc["jobs"]["run_docker_image"];
+            if job["runs-on"] == "self-hosted" {
+                vm_jobs += 1;
+                assert_eq!(job["timeout-minutes"], minutes, "{case}: {file}");
+            } else {
+                assert!(job.get("timeout-minutes").is_none(), "{case}: {file}");
+            }
+        }
+        assert!(vm_jobs > 0, "{case}: the example has VM actions");
+    }
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/ephflow-lifecycle";
+
+/// With `VMConfig.RoleArn`, ephflow's own jobs (the failure teardown, native builtins, the
+/// reaper) ask for `id-token: write` and get none of the VM's key secrets; the rendered
+/// teardown step, run by bash with curl, jq and the AWS CLI, stops the instance on moto with
+/// the fake's OIDC token. With FaaSr's builtins a note says they still need the keys.
+#[test]
+fn role_arn_renders_keyless_jobs_whose_teardown_stops_the_vm() {
+    use ephflow_aws::testkit::{Moto, moto_stopped_instance};
+    if !python_available("yaml") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let id = runtime.block_on(moto_stopped_instance(&moto.url));
+    let dir = tempfile::tempdir().unwrap();
+    // The keyless example (all on GitHub Actions, as native builtins need), on moto's instance.
+    let mut doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(support::root().join("examples/workflows/keyless.json")).unwrap(),
+    )
+    .unwrap();
+    doc["VMConfig"]["RoleArn"] = ROLE.into();
+    doc["VMConfig"]["InstanceId"] = id.clone().into();
+    doc.as_object_mut().unwrap().shift_remove("$schema");
+    let input = dir.path().join("keyless.json");
+    std::fs::write(&input, doc.to_string()).unwrap();
+    let aug = dir.path().join("aug.json");
+    augment(&input, &aug);
+
+    register(&aug, &[], &dir.path().join("faasr"))
+        .code(0)
+        .stderr(predicate::str::contains(
+            "FaaSr's builtins (vm_start, vm_poll, vm_stop) still read SIMVM_AccessKey",
+        ));
+
+    let out = dir.path().join("wf");
+    register(
+        &aug,
+        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
+        &out,
+    )
+    .code(0)
+    .stderr(predicate::str::contains("still read").not());
+    let docs = rendered_documents(&out);
+    let is_vm_key = |k: &String| k.starts_with("SIMVM_");
+    let mut teardown = None;
+    let (mut builtins, mut teardowns) = (0, 0);
+    for (file, doc) in &docs {
+        let jobs = doc["jobs"].as_object().unwrap();
+        if let Some(job) = jobs.get("stop_vm_on_failure") {
+            teardowns += 1;
+            assert_eq!(
+                job["permissions"],
+                serde_json::json!({"id-token": "write"}),
+                "{file}"
+            );
+            let env = job["steps"][0]["env"].as_object().unwrap();
+            assert_eq!(env["AWS_ROLE_ARN"], ROLE, "{file}");
+            assert!(!env.contains_key("AWS_ACCESS_KEY_ID"), "{file}");
+            teardown = Some(job["steps"][0].clone());
+        }
+        let (job, is_ephflow) = if file.ends_with("-ephflow-reaper.yml") {
+            (&jobs["reap"], true)
+        } else {
+            let job = &jobs["run_docker_image"];
+            let native = job["steps"][0]["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("ephflow action run"));
+            (job, native)
+        };
+        if is_ephflow {
+            builtins += 1;
+            let permissions = if file.ends_with("-ephflow-reaper.yml") {
+                &doc["permissions"]
+            } else {
+                &job["permissions"]
+            };
+            assert_eq!(permissions["id-token"], "write", "{file}");
+            assert!(
+                !job["env"].as_object().unwrap().keys().any(is_vm_key),
+                "{file}: no VM key in ephflow's own jobs"
+            );
+        }
+    }
+    assert!(builtins >= 4 && teardowns > 0, "{builtins} {teardowns}");
+
+    // Play the teardown step as a hosted runner would, against moto and the fake token
+    // endpoint, after starting the instance.
+    let keys = [("SIMVM_AccessKey", "AKIAKEYS"), ("SIMVM_SecretKey", "keys")];
+    ephflow()
+        .args(["vm", "start"])
+        .arg(&input)
+        .env("AWS_ENDPOINT_URL_EC2", &moto.url)
+        .envs(keys)
+        .assert()
+        .code(0);
+    let github = FakeGitHub::start();
+    let step = teardown.unwrap();
+    let runner_temp = tempfile::tempdir().unwrap();
+    let mut bash = std::process::Command::new("bash");
+    bash.arg("-c").arg(step["run"].as_str().unwrap());
+    for (k, v) in step["env"].as_object().unwrap() {
+        bash.env(k, v.as_str().unwrap());
+    }
+    let played = bash
+        .env("RUNNER_TEMP", runner_temp.path())
+        .env("ACTIONS_ID_TOKEN_REQUEST_URL", github.oidc_request_url())
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token")
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert!(
+        played.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&played.stdout),
+        String::from_utf8_lossy(&played.stderr)
+    );
+    let seen = github.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s.path.ends_with("&audience=sts.amazonaws.com")
+                && s.authorization.eq_ignore_ascii_case("bearer request-token")),
+        "{seen:?}"
+    );
+    let status = ephflow()
+        .args(["vm", "status", "--format", "json"])
+        .arg(&input)
+        .env("AWS_ENDPOINT_URL_EC2", &moto.url)
+        .envs(keys)
+        .output()
+        .unwrap();
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let state = status["status"]["state"].as_str().unwrap();
+    assert!(state == "stopping" || state == "stopped", "{status}");
+}
+
 /// The bundled example and its augmented form, written into `dir`.
 fn augmented_example(dir: &Path) -> (PathBuf, PathBuf) {
     let input = edited_example(dir, |_| {});
@@ -364,6 +555,11 @@ fn rendered_files_match_their_snapshots() {
         &support::root().join("tests/fixtures/action/fan-in.json"),
         &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
         "fan-in-native",
+    );
+    check_snapshots(
+        &support::root().join("examples/workflows/keyless.json"),
+        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
+        "keyless-native",
     );
 }
 
@@ -505,12 +701,7 @@ fn native_builtins_run_ephflow_in_the_given_image() {
         .code(0)
         .stdout(predicate::str::contains("wrote 8 workflow files"));
     if python_available("yaml") {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        paths.sort();
-        let mut docs = yaml_documents(&paths);
+        let mut docs = rendered_documents(&out);
         let reaper = docs.remove("fan-in-ephflow-reaper.yml").expect("a reaper");
         assert_eq!(reaper["on"]["schedule"][0]["cron"], "*/10 * * * *");
         assert!(reaper["on"]["workflow_dispatch"].is_object());
@@ -557,18 +748,16 @@ fn native_builtins_run_ephflow_in_the_given_image() {
                 );
                 assert!(job["env"]["EPHFLOW_SERVER"].is_null(), "{name}");
             }
-            for secret in [
-                "GH_PAT",
-                "Store_AccessKey",
-                "Store_SecretKey",
-                "VM_AccessKey",
-                "VM_SecretKey",
-            ] {
+            for secret in ["GH_PAT", "Store_AccessKey", "Store_SecretKey"] {
                 assert_eq!(
                     job["env"][secret],
                     format!("${{{{ secrets.{secret} }}}}"),
                     "{name}"
                 );
+            }
+            // The VM's keys only where ephflow drives the VM.
+            for secret in ["VM_AccessKey", "VM_SecretKey"] {
+                assert_eq!(!job["env"][secret].is_null(), builtin, "{name}: {secret}");
             }
             let teardown = !doc["jobs"]["stop_vm_on_failure"].is_null();
             let expected = !action.starts_with("faasr-vm-stop");
@@ -621,7 +810,7 @@ fn native_builtins_run_ephflow_in_the_given_image() {
 
 /// A native builtin job holds only the secrets it uses: the VM's, the GitHubActions servers'
 /// PATs, the DefaultDataStore's keys and the workflow's own Secrets. Another server's or
-/// store's keys stay in the user actions' jobs, which run FaaSr's runtime.
+/// store's keys stay in the user actions' jobs, which run FaaSr's runtime; the VM's do not.
 #[test]
 fn native_builtin_jobs_get_only_the_secrets_they_use() {
     let dir = tempfile::tempdir().unwrap();
@@ -650,12 +839,7 @@ fn native_builtin_jobs_get_only_the_secrets_they_use() {
     if !python_available("yaml") {
         return;
     }
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    let docs = yaml_documents(&paths);
+    let docs = rendered_documents(&out);
     let secrets_of = |doc: &serde_json::Value| {
         let mut names: Vec<String> = doc["jobs"]["run_docker_image"]["env"]
             .as_object()
@@ -695,10 +879,11 @@ fn native_builtin_jobs_get_only_the_secrets_they_use() {
                 "Lambda_SecretKey",
                 "MODEL_TOKEN",
                 "Store_AccessKey",
-                "VM_AccessKey",
             ] {
                 assert!(got.iter().any(|g| g == expected), "{name}: {got:?}");
             }
+            // With native builtins no user action drives the VM: none gets its keys.
+            assert!(!got.iter().any(|g| g.starts_with("VM_")), "{name}: {got:?}");
         }
     }
     assert!(builtins >= 3, "start, polls and stop rendered: {builtins}");

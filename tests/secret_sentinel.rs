@@ -281,7 +281,13 @@ fn no_secret_reaches_any_output_and_the_tokens_are_really_used() {
 
     // The VM commands, on the real instance and on one that does not exist.
     for sub in ["status", "preflight", "start", "poll", "stop"] {
-        let cmd = h.cmd(&["vm", sub, "--timeout", "60", "--workflow", s(&aug)]);
+        // Only the waiting commands take a wait limit.
+        let limit: &[&str] = if sub == "poll" {
+            &["--timeout", "60"]
+        } else {
+            &[]
+        };
+        let cmd = h.cmd(&[&["vm", sub, "--workflow", s(&aug)], limit].concat());
         h.run(&format!("vm {sub}"), cmd, 0);
     }
     let cmd = h.cmd(&["vm", "status", "--workflow", s(&missing_vm)]);

@@ -51,6 +51,16 @@ impl ReapPolicy {
     }
 }
 
+/// How long a VM action's job may run: `JobTimeout`, else `MaxLifetime`, else its default.
+/// Bounding the job is what makes `MaxLifetime` hold for hung jobs, which the reaper (never
+/// stopping a VM under a running job) cannot end.
+pub fn vm_job_timeout(config: &VmConfig) -> Duration {
+    config
+        .job_timeout
+        .map(Duration::from_secs)
+        .unwrap_or(ReapPolicy::for_config(config).max_lifetime)
+}
+
 /// What the reaper found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReapFacts {

@@ -27,8 +27,9 @@ use serde_json::{Value, json};
 pub struct IamPolicyArgs {
     /// The workflow whose VMConfig describes the VM.
     file: PathBuf,
-    /// The AWS account id (12 digits) that owns the instance and the OIDC provider; without
-    /// it the policy says `*` for the account and the trust policy `ACCOUNT_ID`.
+    /// The AWS account id (12 digits) that owns the instance and the OIDC provider [default:
+    /// the account of VMConfig.RoleArn, else `*` in the policy and `ACCOUNT_ID` in the trust
+    /// policy].
     #[arg(long, value_name = "ID", value_parser = account_id)]
     account: Option<String>,
     /// Write the policies to this file (atomically) instead of standard output.
@@ -145,7 +146,13 @@ pub fn run(args: IamPolicyArgs) -> Exit {
         }
         Err(e) => return super::internal(e),
     };
-    let Some(policy) = (registration.access_policy)(config, args.account.as_deref()) else {
+    // The role the jobs assume names its account: the instance is meant to be in it too.
+    let account = args.account.clone().or_else(|| {
+        let role = config.extra.get("RoleArn")?.as_str()?;
+        let account = role.split(':').nth(4)?;
+        account_id(account).ok()
+    });
+    let Some(policy) = (registration.access_policy)(config, account.as_deref()) else {
         eprintln!(
             "error: the {} provider writes no access policy for VMConfig \"{}\" (it needs the fields that name the VM, such as InstanceId and Region)",
             config.provider, config.name
@@ -167,11 +174,16 @@ pub fn run(args: IamPolicyArgs) -> Exit {
     } else {
         trust_policy(
             &repos,
-            args.account.as_deref().unwrap_or("ACCOUNT_ID"),
+            account.as_deref().unwrap_or("ACCOUNT_ID"),
             &partition_of(&policy),
         )
     };
-    if args.account.is_none() {
+    if args.account.is_none()
+        && let Some(account) = &account
+    {
+        eprintln!("note: the account is {account}, taken from VMConfig.RoleArn");
+    }
+    if account.is_none() {
         eprintln!(
             "note: without --account, `*` stands for the account in the policy's ARNs and ACCOUNT_ID in the trust policy (a trust policy cannot use a wildcard): pass --account or replace it"
         );

@@ -9,7 +9,7 @@ use clap::Args;
 use ephflow::core::action::{self, ActionError, PayloadUrl};
 use ephflow::core::backend::{BackendContext, ExecutionBackend};
 use ephflow::core::lifecycle::{Lifecycle, Quiet, ReadinessPolicy};
-use ephflow::core::provider::{BuildContext, EnvSecrets, SecretSource};
+use ephflow::core::provider::{BuildContext, EnvSecrets, ErrorClass, SecretSource};
 use ephflow::core::reap::{self, ReapPolicy, Verdict};
 use ephflow::exit::Exit;
 use ephflow::schema::model::Workflow;
@@ -74,6 +74,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 /// `--format json` reports failures on standard output too.
 struct Failure {
     exit: Exit,
+    class: Option<ErrorClass>,
     message: String,
 }
 
@@ -81,6 +82,16 @@ impl Failure {
     fn new(exit: Exit, message: impl Into<String>) -> Self {
         Failure {
             exit,
+            class: None,
+            message: message.into(),
+        }
+    }
+
+    /// A provider's or backend's failure: its class decides the exit code.
+    fn of_class(class: ErrorClass, message: impl Into<String>) -> Self {
+        Failure {
+            exit: super::exit_for(class),
+            class: Some(class),
             message: message.into(),
         }
     }
@@ -98,7 +109,7 @@ async fn load(args: &ReapArgs, secrets: Arc<dyn SecretSource>) -> Result<Workflo
                 )
             });
     }
-    let fail = |e: ActionError| Failure::new(super::exit_for(e.class()), e.to_string());
+    let fail = |e: ActionError| Failure::of_class(e.class(), e.to_string());
     let url: PayloadUrl = args
         .payload_url
         .as_deref()
@@ -108,7 +119,7 @@ async fn load(args: &ReapArgs, secrets: Arc<dyn SecretSource>) -> Result<Workflo
     let backend =
         ephflow::core::registry::build_backend(action::payload_server(&url, &args.server, secrets))
             .await
-            .map_err(|e| Failure::new(super::exit_for(e.class), format!("reading {url}: {e}")))?;
+            .map_err(|e| Failure::of_class(e.class, format!("reading {url}: {e}")))?;
     let doc = action::fetch_workflow(backend.as_ref(), &url)
         .await
         .map_err(fail)?;
@@ -136,8 +147,7 @@ async fn backend(
         secrets,
     };
     ephflow::core::registry::build_backend(ctx).await.map_err(|e| {
-        Failure::new(
-            super::exit_for(e.class),
+        Failure::of_class(e.class,
             format!(
                 "the reaper cannot tell whether the VM is in use without {server}'s backend: {e}; nothing done"
             ),
@@ -154,12 +164,14 @@ pub fn run(args: &ReapArgs) -> Exit {
         Ok(()) => Exit::Success,
         Err(failure) => {
             eprintln!("error: {}", failure.message);
-            if args.format == super::vm::OutputFormat::Json {
-                outln!(
-                    "{}",
-                    json!({"ok": false, "exit": failure.exit.code(), "error": failure.message})
-                );
-            }
+            super::vm::json_failure(
+                args.format,
+                "reap",
+                None,
+                failure.class,
+                failure.exit,
+                &failure.message,
+            );
             failure.exit
         }
     }
@@ -183,12 +195,7 @@ async fn reap(args: &ReapArgs) -> Result<(), Failure> {
         secrets: secrets.clone(),
     })
     .await
-    .map_err(|e| {
-        Failure::new(
-            super::exit_for(e.class),
-            format!("vm reap failed for {}: {e}", config.name),
-        )
-    })?;
+    .map_err(|e| Failure::of_class(e.class, format!("vm reap failed for {}: {e}", config.name)))?;
     // One backend per server that runs VM jobs; the runner lives in the first one's
     // repository (where the VM actions run).
     let files = reap::vm_job_files(&workflow);
@@ -221,8 +228,8 @@ async fn reap(args: &ReapArgs) -> Result<(), Failure> {
     let facts = reap::gather(provider.as_ref(), runner, &jobs)
         .await
         .map_err(|e| {
-            Failure::new(
-                super::exit_for(e.class),
+            Failure::of_class(
+                e.class,
                 format!("vm reap failed for {vm}: {e}; nothing stopped"),
             )
         })?;
@@ -241,8 +248,8 @@ async fn reap(args: &ReapArgs) -> Result<(), Failure> {
             &Quiet,
         );
         let outcome = engine.stop().await.map_err(|e| {
-            Failure::new(
-                super::exit_for(e.class()),
+            Failure::of_class(
+                e.class(),
                 format!("vm reap could not stop {vm} ({reason}): {e}"),
             )
         })?;
@@ -251,7 +258,7 @@ async fn reap(args: &ReapArgs) -> Result<(), Failure> {
     match args.format {
         super::vm::OutputFormat::Json => outln!(
             "{}",
-            json!({"ok": true, "vm": vm, "verdict": kind, "reason": reason, "stopped": stopped, "dry_run": args.dry_run})
+            json!({"action": "reap", "ok": true, "vm": vm, "verdict": kind, "reason": reason, "stopped": stopped, "dry_run": args.dry_run})
         ),
         super::vm::OutputFormat::Human => {
             let what = match (kind, stopped, args.dry_run) {

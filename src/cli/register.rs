@@ -151,7 +151,16 @@ pub fn register(args: RegisterArgs) -> Exit {
         }
     }
     // Notes once rendering has succeeded (an error would make them moot).
+    let oidc_with_faasr_builtins = stop_step.as_ref().is_some_and(|s| s.id_token)
+        && native_image.is_none()
+        && workflow.action_list.contains_key(INJECTED_START);
     notes(&workflow, reaper.is_some(), &rendered_types);
+    if let (true, Some(vm)) = (oidc_with_faasr_builtins, &workflow.vm_config) {
+        eprintln!(
+            "note: the failure teardown uses VMConfig.RoleArn, but FaaSr's builtins (vm_start, vm_poll, vm_stop) still read {0}_AccessKey / {0}_SecretKey: register with --builtins native --builtin-image IMAGE to need no key",
+            vm.name
+        );
+    }
     for path in leftovers(&args.out, &workflow.workflow_name, &files) {
         eprintln!(
             "warning: {} is not rendered from this workflow any more; if it was registered from an earlier version (a removed action, a dropped reaper), delete it: GitHub still runs it, and ephflow never deletes files",

@@ -10,7 +10,7 @@ use super::progress::Progress;
 use super::stdout::outln;
 use ephflow::core::backend::{BackendContext, BackendRunnerProbe, ExecutionBackend};
 use ephflow::core::lifecycle::{Lifecycle, LifecycleError, Outcome, ReadinessPolicy};
-use ephflow::core::provider::{BuildContext, EnvSecrets, VmProvider, VmStatus};
+use ephflow::core::provider::{BuildContext, EnvSecrets, ErrorClass, VmProvider, VmStatus};
 use ephflow::exit::Exit;
 use ephflow::schema::model::{FaaSType, VmConfig};
 use serde_json::json;
@@ -39,12 +39,19 @@ enum VmAction {
         /// Wait until the VM is ready, as `vm poll` does.
         #[arg(long)]
         wait: bool,
+        #[command(flatten)]
+        limits: WaitLimits,
     },
     /// Wait until the VM is ready for VM actions: running, and its runner online (VMConfig
     /// RunnerName, checked on the first GitHubActions server with `<Server>_PAT`, `GH_PAT` or
     /// `GITHUB_TOKEN`; `GITHUB_API_URL` for GitHub Enterprise), or its health checks ok when
     /// there is no runner check.
-    Poll(Common),
+    Poll {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        limits: WaitLimits,
+    },
     /// Stop the VM (nothing to do if it is stopped or stopping).
     Stop(Common),
     /// Check, without changing anything, that the credentials may describe, start and stop
@@ -65,6 +72,15 @@ struct Common {
     /// The same, as a positional argument (like every other command's FILE).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: OutputFormat,
+}
+
+/// The bounds of a readiness wait; only the commands that wait take them (status, stop and
+/// preflight make one round of calls, each bounded by the provider's own timeouts).
+#[derive(Debug, Default, Args)]
+struct WaitLimits {
     /// Seconds to wait for the VM to run and pass its checks (overrides
     /// VMConfig.StatusTimeout; default 300).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
@@ -73,9 +89,6 @@ struct Common {
     /// default 300).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     runner_timeout: Option<u64>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    format: OutputFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -116,12 +129,12 @@ fn step_summary(what: &str, vm: &str, outcome: Result<&Outcome, &LifecycleError>
     }
 }
 
-fn policy(config: &VmConfig, timeout: Option<u64>, runner_timeout: Option<u64>) -> ReadinessPolicy {
+fn policy(config: &VmConfig, limits: &WaitLimits) -> ReadinessPolicy {
     let mut policy = ReadinessPolicy::for_config(config);
-    if let Some(t) = timeout {
+    if let Some(t) = limits.timeout {
         policy.status_timeout = Duration::from_secs(t);
     }
-    if let Some(t) = runner_timeout {
+    if let Some(t) = limits.runner_timeout {
         policy.runner_timeout = Duration::from_secs(t);
     }
     policy
@@ -136,28 +149,41 @@ fn status_json(status: &VmStatus) -> serde_json::Value {
 }
 
 pub fn run(args: VmArgs) -> Exit {
-    let (what, common, wait) = match &args.action {
+    let no_wait = WaitLimits::default();
+    let (what, common, wait, limits) = match &args.action {
         VmAction::Reap(reap) => return super::reap::run(reap),
-        VmAction::Status(c) => ("status", c, false),
-        VmAction::Start { common, wait } => ("start", common, *wait),
-        VmAction::Poll(c) => ("poll", c, false),
-        VmAction::Stop(c) => ("stop", c, false),
-        VmAction::Preflight(c) => ("preflight", c, false),
+        VmAction::Status(c) => ("status", c, false, &no_wait),
+        VmAction::Start {
+            common,
+            wait,
+            limits,
+        } => ("start", common, *wait, limits),
+        VmAction::Poll { common, limits } => ("poll", common, false, limits),
+        VmAction::Stop(c) => ("stop", c, false, &no_wait),
+        VmAction::Preflight(c) => ("preflight", c, false, &no_wait),
     };
     let path = common
         .workflow
         .as_deref()
         .or(common.file.as_deref())
         .expect("clap requires one of the two");
+    let format = common.format;
     let (_, workflow) = match super::load_valid(path, true, "nothing done") {
         Ok(loaded) => loaded,
-        Err(exit) => return exit,
+        Err(exit) => {
+            // The problems themselves are on standard error.
+            let error = format!("{} could not be used as a workflow", path.display());
+            json_failure(format, what, None, None, exit, &error);
+            return exit;
+        }
     };
     let Some(config) = workflow.vm_config.clone() else {
-        eprintln!(
-            "error: {} has no VMConfig, so `vm {what}` has no VM to act on; add one (see `ephflow schema`)",
+        let error = format!(
+            "{} has no VMConfig, so `vm {what}` has no VM to act on; add one (see `ephflow schema`)",
             path.display()
         );
+        json_failure(format, what, None, None, Exit::InvalidInput, &error);
+        eprintln!("error: {error}");
         return Exit::InvalidInput;
     };
     let runtime = match super::runtime() {
@@ -172,8 +198,10 @@ pub fn run(args: VmArgs) -> Exit {
         let provider: Box<dyn VmProvider> = match ephflow::core::registry::build(ctx).await {
             Ok(p) => p,
             Err(e) => {
+                let exit = super::exit_for(e.class);
+                json_failure(format, what, None, Some(e.class), exit, &e.to_string());
                 report_failure(what, &config.name, &e.to_string());
-                return super::exit_for(e.class);
+                return exit;
             }
         };
         let vm = provider.vm_id().to_owned();
@@ -189,11 +217,7 @@ pub fn run(args: VmArgs) -> Exit {
             .zip(config.runner_name.as_deref())
             .map(|(b, name)| BackendRunnerProbe::new(b.as_ref(), name));
         let progress = Progress::new();
-        let mut engine = Lifecycle::new(
-            provider.as_ref(),
-            policy(&config, common.timeout, common.runner_timeout),
-            &progress,
-        );
+        let mut engine = Lifecycle::new(provider.as_ref(), policy(&config, limits), &progress);
         if let Some(p) = &probe {
             engine = engine.with_runner(p);
         }
@@ -209,14 +233,12 @@ pub fn run(args: VmArgs) -> Exit {
             "start" => engine.start().await.map(Some),
             "poll" => engine.wait_ready().await.map(Some),
             "stop" => engine.stop().await.map(Some),
-            _ => provider
-                .preflight()
-                .await
-                .map(|()| None)
-                .map_err(|source| LifecycleError::Provider {
+            _ => provider.preflight().await.map(|()| None).map_err(|source| {
+                LifecycleError::Provider {
                     vm: vm.clone(),
                     source,
-                }),
+                }
+            }),
         };
         progress.done();
         match result {
@@ -229,14 +251,17 @@ pub fn run(args: VmArgs) -> Exit {
             }
             Err(e) => {
                 step_summary(what, &vm, Err(&e));
-                if common.format == OutputFormat::Json {
-                    outln!(
-                        "{}",
-                        json!({"vm": vm, "action": what, "ok": false, "class": e.class().name(), "error": e.to_string()})
-                    );
-                }
+                let exit = super::exit_for(e.class());
+                json_failure(
+                    format,
+                    what,
+                    Some(&vm),
+                    Some(e.class()),
+                    exit,
+                    &e.to_string(),
+                );
                 report_failure(what, &vm, &e.to_string());
-                super::exit_for(e.class())
+                exit
             }
         }
     })
@@ -276,6 +301,29 @@ fn parse_seconds(text: &str) -> Result<u64, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!("\"{text}\" is not a whole number of seconds")),
     }
+}
+
+/// With `--format json`, every failure is one object on standard output too, with the same
+/// keys as `vm reap`'s: `ok`, `exit`, `error`, and `vm` and `class` when known.
+pub(super) fn json_failure(
+    format: OutputFormat,
+    what: &str,
+    vm: Option<&str>,
+    class: Option<ErrorClass>,
+    exit: Exit,
+    error: &str,
+) {
+    if format != OutputFormat::Json {
+        return;
+    }
+    let mut v = json!({"action": what, "ok": false, "exit": exit.code(), "error": error});
+    if let Some(vm) = vm {
+        v["vm"] = json!(vm);
+    }
+    if let Some(class) = class {
+        v["class"] = json!(class.name());
+    }
+    outln!("{v}");
 }
 
 fn report_failure(what: &str, vm: &str, message: &str) {

@@ -7,6 +7,7 @@
 //! ambiguous scalars (`on`, `yes`, ...).
 
 use ephflow_core::provider::{CiValue, derived_secret_names, is_portable_secret_name};
+use ephflow_core::reap::vm_job_timeout;
 use ephflow_core::registry::{ReaperOptions, RenderOptions};
 use ephflow_core::schema::model::{ActionType, FaaSType, Workflow};
 use ephflow_core::schema::names::{INJECTED_POLL, INJECTED_START};
@@ -131,8 +132,18 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
     if has_vm_actions && !augmented {
         return Err(RenderError::NotAugmented);
     }
-    let secrets = secret_names(w)?;
-    let native_secrets = native_builtin_secret_names(w)?;
+    let mut secrets = secret_names(w)?;
+    // With native builtins FaaSr's runtime never drives the VM, so user actions (one of which
+    // runs on the VM itself) do not get its keys.
+    if options.native_builtin_image.is_some() {
+        secrets.retain(|name| !is_vm_key(w, name));
+    }
+    // With the provider on GitHub's OIDC token, ephflow's own jobs get no VM key secrets.
+    let oidc = stop_step.is_some_and(|s| s.id_token);
+    let native_secrets: Vec<String> = native_builtin_secret_names(w)?
+        .into_iter()
+        .filter(|name| !(oidc && is_vm_key(w, name)))
+        .collect();
     let labels: Vec<String> = w
         .vm_config
         .as_ref()
@@ -178,8 +189,8 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
         };
         let mut env = Map::new();
         // FaaSr's runtime in a user action (or a FaaSr builtin) may need any server's or
-        // store's keys; ephflow's own builtin needs only its own (see
-        // `native_builtin_secret_names`).
+        // store's keys (the VM's only for FaaSr builtins); ephflow's own builtin needs only
+        // its own (see `native_builtin_secret_names`).
         let job_secrets = if native.is_some() {
             &native_secrets
         } else {
@@ -211,15 +222,19 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
         let title = format!("{}-{name}", w.workflow_name);
         let input = |description: &str| json!({"description": description, "required": true, "type": "string"});
         let mut jobs = Map::new();
-        jobs.insert(
-            "run_docker_image".into(),
-            json!({
-                "runs-on": runs_on,
-                "container": image,
-                "env": env,
-                "steps": [step],
-            }),
-        );
+        let mut job = json!({
+            "runs-on": runs_on,
+            "container": image,
+            "env": env,
+            "steps": [step],
+        });
+        if let (true, Some(vm)) = (action.requires_vm(), &w.vm_config) {
+            job["timeout-minutes"] = json!(timeout_minutes(vm_job_timeout(vm)));
+        }
+        if native.is_some() && oidc {
+            job["permissions"] = json!({"contents": "read", "id-token": "write"});
+        }
+        jobs.insert("run_docker_image".into(), job);
         // Failure teardown: any job that can run while the VM is up (user actions, polls, and
         // the start, which may have started the VM before failing to dispatch what follows)
         // stops it when it fails or is cancelled, from a hosted runner. Only the stops go
@@ -249,15 +264,16 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
                 };
                 step_env.insert(k.clone(), value);
             }
-            jobs.insert(
-                "stop_vm_on_failure".into(),
-                json!({
-                    "needs": "run_docker_image",
-                    "if": "${{ failure() || cancelled() }}",
-                    "runs-on": "ubuntu-latest",
-                    "steps": [{"name": step.name, "env": step_env, "run": step.run}],
-                }),
-            );
+            let mut teardown = json!({
+                "needs": "run_docker_image",
+                "if": "${{ failure() || cancelled() }}",
+                "runs-on": "ubuntu-latest",
+                "steps": [{"name": step.name, "env": step_env, "run": step.run}],
+            });
+            if step.id_token {
+                teardown["permissions"] = json!({"id-token": "write"});
+            }
+            jobs.insert("stop_vm_on_failure".into(), teardown);
         }
         let doc = json!({
             "name": title,
@@ -275,9 +291,22 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
         });
     }
     if let (Some(reaper), Some(vm)) = (&options.reaper, &w.vm_config) {
-        files.push(render_reaper(w, vm, reaper)?);
+        files.push(render_reaper(w, vm, reaper, oidc)?);
     }
     Ok(files)
+}
+
+/// One of the VM's key secrets (`<VMConfig.Name>_AccessKey` / `_SecretKey`).
+fn is_vm_key(w: &Workflow, name: &str) -> bool {
+    w.vm_config.as_ref().is_some_and(|vm| {
+        name.strip_prefix(vm.name.as_str())
+            .is_some_and(|rest| rest == "_AccessKey" || rest == "_SecretKey")
+    })
+}
+
+/// GitHub's `timeout-minutes`: whole minutes, rounded up, at least one.
+fn timeout_minutes(d: std::time::Duration) -> u64 {
+    d.as_secs().div_ceil(60).max(1)
 }
 
 /// Every 10 minutes the reaper stops the VM if nothing uses it (see `ephflow vm reap`). It runs
@@ -288,6 +317,7 @@ fn render_reaper(
     w: &Workflow,
     vm: &ephflow_core::schema::model::VmConfig,
     reaper: &ReaperOptions,
+    oidc: bool,
 ) -> Result<RenderedFile, RenderError> {
     let server_name = w
         .vm_actions()
@@ -333,6 +363,7 @@ fn render_reaper(
         .filter(|(_, from)| from == "VMConfig.Name" || from.starts_with("ComputeServers."))
         .map(|(name, _)| name)
         .filter(|name| name.ends_with("_PAT") || name.starts_with(&format!("{}_", vm.name)))
+        .filter(|name| !(oidc && is_vm_key(w, name)))
         .collect();
     for name in wanted {
         if !is_portable_secret_name(&name) {
@@ -349,7 +380,11 @@ fn render_reaper(
     let doc = json!({
         "name": title,
         "on": {"schedule": [{"cron": "*/10 * * * *"}], "workflow_dispatch": {}},
-        "permissions": {"contents": "read", "actions": "read"},
+        "permissions": if oidc {
+            json!({"contents": "read", "actions": "read", "id-token": "write"})
+        } else {
+            json!({"contents": "read", "actions": "read"})
+        },
         "concurrency": {"group": title, "cancel-in-progress": false},
         "jobs": {"reap": {
             "runs-on": "ubuntu-latest",

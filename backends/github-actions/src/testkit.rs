@@ -56,7 +56,17 @@ struct State {
     runner_labels: HashMap<String, Vec<String>>,
     /// The repository's `permissions` object (unset: a collaborator with push).
     repo_permissions: Option<Vec<(String, bool)>>,
+    /// The OIDC token served at [`FakeGitHub::oidc_request_url`] (unset: [`FAKE_ID_TOKEN`]).
+    id_token: Option<String>,
 }
+
+/// The OIDC token the fake hands out unless told otherwise: a JWT (unsigned) whose claims are
+/// a repository's `main` branch and AWS's audience.
+pub const FAKE_ID_TOKEN: &str = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwczovL3Rva2VuLmFjdGlvbnMuZ2l0aHVidXNlcmNvbnRlbnQuY29tIiwic3ViIjoicmVwbzpvd25lci9yZXBvOnJlZjpyZWZzL2hlYWRzL21haW4iLCJhdWQiOiJzdHMuYW1hem9uYXdzLmNvbSJ9.";
+
+/// The path of the fake's OIDC token endpoint (GitHub's is on another host, given to the job
+/// as `ACTIONS_ID_TOKEN_REQUEST_URL`).
+const OIDC_ROUTE: &str = "/_ephflow/oidc/token";
 
 /// The fake API. Cheap to clone; the server stops with the process.
 #[derive(Clone)]
@@ -201,6 +211,18 @@ impl FakeGitHub {
         );
     }
 
+    /// What a job with `id-token: write` gets as `ACTIONS_ID_TOKEN_REQUEST_URL`: the fake's
+    /// token endpoint, with a query already (GitHub's has `api-version`), so the audience is
+    /// appended with `&`.
+    pub fn oidc_request_url(&self) -> String {
+        format!("{}{OIDC_ROUTE}?api-version=2.0", self.url)
+    }
+
+    /// Serves `token` as the OIDC token from now on.
+    pub fn set_id_token(&self, token: &str) {
+        self.state.lock().expect("not poisoned").id_token = Some(token.to_owned());
+    }
+
     /// Every request received, in order.
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().expect("not poisoned").seen.clone()
@@ -284,6 +306,14 @@ fn respond(state: &Mutex<State>, method: &str, path: &str) -> (u16, Vec<(String,
     }
     let q = query(path);
     let route = path.split('?').next().unwrap_or("");
+    if method == "GET" && route == OIDC_ROUTE {
+        let token = st.id_token.as_deref().unwrap_or(FAKE_ID_TOKEN);
+        return (
+            200,
+            Vec::new(),
+            format!(r#"{{"count":1,"value":"{token}"}}"#),
+        );
+    }
     if method == "GET" && route.ends_with("/actions/runners") {
         if let Some((name, left)) = st.comes_online.clone() {
             if left == 0 {

@@ -180,4 +180,8 @@ pub struct CiStep {
     pub env: Vec<(String, CiValue)>,
     /// The command (fixed text from the provider, not from the workflow).
     pub run: String,
+    /// The step authenticates with GitHub's OIDC token instead of key secrets: its job needs
+    /// `permissions: id-token: write`, and so do the jobs that run ephflow's own lifecycle
+    /// (native builtins, the reaper), which then get none of the VM's key secrets.
+    pub id_token: bool,
 }

@@ -10,11 +10,12 @@
 
 mod config;
 pub mod iam;
+pub mod oidc;
 mod provider;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use config::{AwsVmConfig, EC2_INSTANCE_ID, REGION};
+pub use config::{AwsVmConfig, EC2_INSTANCE_ID, REGION, ROLE_ARN, role_arn};
 pub use provider::{CredentialSource, Ec2Options, Ec2Provider};
 
 /// The `VMConfig.Provider` value for this provider.
@@ -35,14 +36,16 @@ inventory::submit! {
 }
 
 /// The failure-teardown step: the AWS CLI preinstalled on GitHub-hosted runners stops the
-/// instance, with the `<Name>_*` secrets as the standard AWS variables.
+/// instance, with the `<Name>_*` secrets as the standard AWS variables — or, with
+/// `VMConfig.RoleArn`, with the job's OIDC token, fetched into a private file for the CLI's
+/// web-identity credentials (curl and jq are preinstalled too).
 fn ci_stop_step(
     config: &ephflow_core::schema::model::VmConfig,
 ) -> Option<ephflow_core::provider::CiStep> {
     use ephflow_core::provider::{CiStep, CiValue};
-    Some(CiStep {
-        name: "Stop the VM".into(),
-        env: vec![
+    let mut env = match role_arn(config) {
+        Some(role) => vec![("AWS_ROLE_ARN".into(), CiValue::Literal(role.to_owned()))],
+        None => vec![
             (
                 "AWS_ACCESS_KEY_ID".into(),
                 CiValue::Secret(format!("{}_AccessKey", config.name)),
@@ -51,18 +54,40 @@ fn ci_stop_step(
                 "AWS_SECRET_ACCESS_KEY".into(),
                 CiValue::Secret(format!("{}_SecretKey", config.name)),
             ),
-            (
-                "AWS_DEFAULT_REGION".into(),
-                CiValue::Literal(config.region.clone()?),
-            ),
-            (
-                "EPHFLOW_INSTANCE_ID".into(),
-                CiValue::Literal(config.instance_id.clone()?),
-            ),
         ],
-        run: "aws ec2 stop-instances --instance-ids \"$EPHFLOW_INSTANCE_ID\"".into(),
+    };
+    env.push((
+        "AWS_DEFAULT_REGION".into(),
+        CiValue::Literal(config.region.clone()?),
+    ));
+    env.push((
+        "EPHFLOW_INSTANCE_ID".into(),
+        CiValue::Literal(config.instance_id.clone()?),
+    ));
+    let id_token = role_arn(config).is_some();
+    let run = if id_token {
+        CI_STOP_RUN_OIDC
+    } else {
+        CI_STOP_RUN
+    };
+    Some(CiStep {
+        name: "Stop the VM".into(),
+        env,
+        run: run.into(),
+        id_token,
     })
 }
+
+/// The teardown command with key secrets.
+const CI_STOP_RUN: &str = "aws ec2 stop-instances --instance-ids \"$EPHFLOW_INSTANCE_ID\"";
+
+/// The teardown command with the job's OIDC token (`sts.amazonaws.com` audience).
+const CI_STOP_RUN_OIDC: &str = r#"set -euo pipefail
+umask 077
+export AWS_WEB_IDENTITY_TOKEN_FILE="$RUNNER_TEMP/ephflow-oidc-token"
+curl -sSf -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=sts.amazonaws.com" | jq -r .value > "$AWS_WEB_IDENTITY_TOKEN_FILE"
+aws ec2 stop-instances --instance-ids "$EPHFLOW_INSTANCE_ID"
+"#;
 
 /// Links this crate: call it (or `use ephflow_aws as _;`) from a binary that should offer the
 /// AWS provider.

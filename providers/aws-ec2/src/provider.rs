@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::oidc::GitHubOidc;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -35,6 +36,8 @@ pub enum CredentialSource {
     NamedSecrets,
     /// The standard AWS chain: environment, profile, web identity (OIDC), instance metadata.
     DefaultChain,
+    /// `VMConfig.RoleArn`, assumed with the GitHub Actions job's OIDC token.
+    GitHubOidc,
 }
 
 /// Settings that are not in the workflow: where EC2 is, how long a request may take.
@@ -90,21 +93,25 @@ impl Ec2Provider {
         let region = field(&config.region, "Region")?;
         let access = ctx.secrets.get(&format!("{}_AccessKey", config.name));
         let secret = ctx.secrets.get(&format!("{}_SecretKey", config.name));
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5).min(options.operation_timeout))
-                    .operation_timeout(options.operation_timeout)
-                    .build(),
-            );
+        let loader = || {
+            aws_config::defaults(BehaviorVersion::latest())
+                .region(Region::new(region.clone()))
+                .retry_config(RetryConfig::disabled())
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .connect_timeout(Duration::from_secs(5).min(options.operation_timeout))
+                        .operation_timeout(options.operation_timeout)
+                        .build(),
+                )
+        };
+        let mut ec2_loader = loader();
         if let Some(url) = &options.endpoint_url {
-            loader = loader.endpoint_url(url);
+            ec2_loader = ec2_loader.endpoint_url(url);
         }
-        let source = match (access, secret) {
-            (Some(a), Some(s)) => {
-                loader = loader.credentials_provider(Credentials::new(
+        let oidc = crate::config::role_arn(config).zip(GitHubOidc::from_env());
+        let source = match (access, secret, oidc) {
+            (Some(a), Some(s), _) => {
+                ec2_loader = ec2_loader.credentials_provider(Credentials::new(
                     a.expose(),
                     s.expose(),
                     None,
@@ -113,7 +120,7 @@ impl Ec2Provider {
                 ));
                 CredentialSource::NamedSecrets
             }
-            (Some(_), None) | (None, Some(_)) => {
+            (Some(_), None, _) | (None, Some(_), _) => {
                 return Err(ProviderError::new(
                     ErrorClass::InvalidInput,
                     format!(
@@ -122,14 +129,23 @@ impl Ec2Provider {
                     ),
                 ));
             }
-            (None, None) => CredentialSource::DefaultChain,
+            // Under GitHub Actions with `id-token: write`: the job's OIDC token, exchanged
+            // once (STS's endpoint from the environment; the EC2 endpoint option is EC2's).
+            (None, None, Some((role, oidc))) => {
+                let token = oidc.id_token(options.operation_timeout).await?;
+                let sts_config = loader().no_credentials().load().await;
+                let credentials = crate::oidc::assume_role(&sts_config, role, &token).await?;
+                ec2_loader = ec2_loader.credentials_provider(credentials);
+                CredentialSource::GitHubOidc
+            }
+            (None, None, None) => CredentialSource::DefaultChain,
         };
         tracing::info!(
             instance = %instance_id,
             credentials = ?source,
             "AWS provider ready (credential values are never logged)"
         );
-        let sdk = loader.load().await;
+        let sdk = ec2_loader.load().await;
         Ok(Ec2Provider {
             client: Client::new(&sdk),
             instance_id,
@@ -345,8 +361,14 @@ impl VmProvider for Ec2Provider {
     async fn credential_source(&self) -> Result<Option<String>, ProviderError> {
         use aws_sdk_ec2::config::ProvideCredentials;
         let name = &self.name;
-        if self.source == CredentialSource::NamedSecrets {
-            return Ok(Some(format!("{name}_AccessKey / {name}_SecretKey")));
+        match self.source {
+            CredentialSource::NamedSecrets => {
+                return Ok(Some(format!("{name}_AccessKey / {name}_SecretKey")));
+            }
+            CredentialSource::GitHubOidc => {
+                return Ok(Some("VMConfig.RoleArn, with GitHub's OIDC token".into()));
+            }
+            CredentialSource::DefaultChain => {}
         }
         let Some(chain) = &self.credentials else {
             return Err(no_credentials(name, CredentialsFailure::NoProvider));

@@ -157,6 +157,7 @@ pub fn ci_stop_step(
         name: "Stop the VM".into(),
         env,
         run: CI_STOP_RUN.into(),
+        id_token: false,
     })
 }
 

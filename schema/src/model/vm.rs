@@ -106,6 +106,19 @@ pub struct VmConfig {
     #[schemars(range(min = 1))]
     pub max_lifetime: Option<u64>,
 
+    /// Seconds a VM action's job may run before GitHub cancels it: the rendered job's
+    /// `timeout-minutes`, rounded up to whole minutes. Its failure teardown then stops the VM.
+    /// Default: `MaxLifetime` (12 hours unless set), because the reaper never stops a VM under
+    /// a running job, so without a bound a hung job would keep the VM for GitHub's own limit
+    /// of 5 days on self-hosted runners.
+    #[serde(
+        rename = "JobTimeout",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(range(min = 1))]
+    pub job_timeout: Option<u64>,
+
     /// Other keys (provider-specific settings, or tool settings such as `Strategy`), kept as
     /// written.
     #[serde(flatten)]
