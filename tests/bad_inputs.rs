@@ -1008,6 +1008,26 @@ const ROWS: &[Row] = &[
         mentions: &["\"Region\" \"us-west-2a\""],
     },
     Row {
+        name: "RoleArn naming a user, not a role",
+        input: Edit(Ml, |d| {
+            set(
+                d,
+                "/VMConfig/RoleArn",
+                json!("arn:aws:iam::123456789012:user/deployer"),
+            )
+        }),
+        code: 1,
+        diagnostic: ("bad-format", "/VMConfig/RoleArn"),
+        mentions: &["\"RoleArn\" \"arn:aws:iam::123456789012:user/deployer\""],
+    },
+    Row {
+        name: "JobTimeout of zero",
+        input: Edit(Ml, |d| set(d, "/VMConfig/JobTimeout", json!(0))),
+        code: 1,
+        diagnostic: ("invalid-value", "/VMConfig/JobTimeout"),
+        mentions: &["/VMConfig/JobTimeout", "0 is less than the minimum of 1"],
+    },
+    Row {
         name: "Command provider without Commands",
         input: Edit(Ml, |d| {
             command_vm(d, Value::Null);

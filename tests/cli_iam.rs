@@ -159,6 +159,10 @@ fn without_an_account_the_policy_says_star_and_a_note_says_so() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("taken from VMConfig.RoleArn"), "{stderr}");
+    assert!(
+        stderr.contains("reaper runs on each repository's default branch"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("without --account"), "{stderr}");
 
     // A malformed account id is a usage error.

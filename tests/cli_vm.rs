@@ -201,6 +201,13 @@ fn only_waiting_commands_take_wait_limits() {
             .code(2)
             .stderr(predicate::str::contains("--timeout"));
     }
+    // `start` waits only with --wait.
+    Command::cargo_bin("ephflow")
+        .unwrap()
+        .args(["vm", "start", "w.json", "--runner-timeout", "60"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("add --wait"));
 }
 
 /// A wait of zero seconds is refused as a usage error that says why.
@@ -546,14 +553,29 @@ fn role_arn_assumes_the_role_with_the_jobs_oidc_token() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("VMConfig.RoleArn"), "{stderr}");
-    assert!(stderr.contains("id-token: write"), "{stderr}");
+    assert!(stderr.contains("answered 403"), "{stderr}");
     assert!(!stderr.contains(REQUEST_TOKEN), "{stderr}");
 
-    // Outside GitHub Actions (no token request variables) the usual chain applies, and its
-    // absence is reported as before.
+    // A transient failure of the token endpoint is retried (a poll failing on it would fail its
+    // job, and the teardown would stop the VM).
+    github.answer_next("/oidc/", 503, &[]);
+    let out = with_oidc(&["status"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("answered 503"), "{stderr}");
+    assert!(stderr.contains("retrying"), "{stderr}");
+
+    // Without the token request variables (a job without `id-token: write`, or a laptop) the
+    // usual chain applies; finding nothing, the error says why the role was not assumed.
     let mut cmd = vm(&moto, &["status"], &wf);
     without_credentials(&mut cmd, dir.path());
     let out = cmd.output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no AWS credentials"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no AWS credentials"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("VMConfig.RoleArn {ROLE} is assumed only")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("id-token: write"), "{stderr}");
 }

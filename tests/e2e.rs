@@ -137,3 +137,22 @@ fn a_stop_before_a_vm_action_is_caught() {
     .vm_runs("heavy", 1)
     .run();
 }
+
+/// Keyless: VMConfig.RoleArn and no VM key secret anywhere. Every lifecycle action assumes the
+/// role with its job's OIDC token (the fake GitHub's, exchanged at moto's STS), and the failing
+/// VM action's teardown job does the same with curl, jq and the AWS CLI.
+#[test]
+fn keyless_with_a_failing_vm_action() {
+    Scenario::corpus(
+        "keyless (OIDC), failing VM action",
+        "rworkflowvm_complex.json",
+    )
+    .vm_config(
+        "RoleArn",
+        json!("arn:aws:iam::123456789012:role/ephflow-e2e"),
+    )
+    .without_vm_keys()
+    .failing("transform-2")
+    .vm_runs("transform-2", 1)
+    .run();
+}

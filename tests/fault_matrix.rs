@@ -272,7 +272,10 @@ fn ec2_auth_failure_fails_at_once_naming_the_secrets() {
         all.contains("AWS rejected the credentials for ec2:StartInstances"),
         "{all}"
     );
-    assert!(all.contains("_AccessKey/_SecretKey"), "{all}");
+    assert!(
+        all.contains("check the VM_AccessKey / VM_SecretKey secrets"),
+        "{all}"
+    );
     assert_eq!(ec2.count("StartInstances"), 1);
 }
 

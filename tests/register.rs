@@ -270,8 +270,9 @@ fn runner_labels_pin_vm_jobs_and_expressions_are_refused() {
         .stderr(predicate::str::contains("ephflow augment"));
 }
 
-/// A VM action's job is bounded by `timeout-minutes` (JobTimeout, else MaxLifetime, else 12 h),
-/// so a hung job cannot hold the VM past the reaper; no other job gets one.
+/// A VM action's job is bounded by `timeout-minutes` (JobTimeout, else the smaller of
+/// MaxLifetime and GitHub's 6 h), so a hung job cannot hold the VM past the reaper; no other job
+/// gets one.
 #[test]
 fn vm_jobs_are_bounded_by_the_job_timeout() {
     if !python_available("yaml") {
@@ -279,9 +280,10 @@ fn vm_jobs_are_bounded_by_the_job_timeout() {
     }
     // (case, a VMConfig setting, the expected minutes)
     type Case = (&'static str, Option<(&'static str, u64)>, u64);
-    let cases: [Case; 3] = [
-        ("default", None, 720),
+    let cases: [Case; 4] = [
+        ("default", None, 360),
         ("lifetime", Some(("MaxLifetime", 3600)), 60),
+        ("long", Some(("JobTimeout", 86_400)), 1440),
         // Rounded up to whole minutes: GitHub takes nothing finer.
         ("job", Some(("JobTimeout", 90)), 2),
     ];

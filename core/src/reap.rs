@@ -51,14 +51,18 @@ impl ReapPolicy {
     }
 }
 
-/// How long a VM action's job may run: `JobTimeout`, else `MaxLifetime`, else its default.
-/// Bounding the job is what makes `MaxLifetime` hold for hung jobs, which the reaper (never
-/// stopping a VM under a running job) cannot end.
+/// GitHub's own default `timeout-minutes`: 6 hours.
+pub const GITHUB_JOB_TIMEOUT: Duration = Duration::from_secs(6 * 60 * 60);
+
+/// How long a VM action's job may run: `JobTimeout`, else the smaller of `MaxLifetime` and
+/// GitHub's default. The bound is what ends a hung job, which the reaper (never stopping a VM
+/// under a running job) cannot.
 pub fn vm_job_timeout(config: &VmConfig) -> Duration {
-    config
-        .job_timeout
-        .map(Duration::from_secs)
-        .unwrap_or(ReapPolicy::for_config(config).max_lifetime)
+    config.job_timeout.map(Duration::from_secs).unwrap_or(
+        ReapPolicy::for_config(config)
+            .max_lifetime
+            .min(GITHUB_JOB_TIMEOUT),
+    )
 }
 
 /// What the reaper found.

@@ -32,7 +32,8 @@ enum ActionCommand {
     /// only). The entry creates InvocationID and InvocationTimestamp when empty.
     ///
     /// Credentials: `<EPHFLOW_SERVER>_PAT` / `GH_PAT` / `GITHUB_TOKEN` for GitHub,
-    /// `<VMConfig.Name>_AccessKey` / `_SecretKey` for the VM, `<Store>_AccessKey` /
+    /// `<VMConfig.Name>_AccessKey` / `_SecretKey` for the VM (AWS: or `VMConfig.RoleArn`,
+    /// assumed with the job's OIDC token under `id-token: write`), `<Store>_AccessKey` /
     /// `_SecretKey` for the data store. Exit codes: 0 done (also when another invocation
     /// runs the action), 1 invalid input or workflow, 3 cloud or GitHub failure, 4 timeout.
     Run(RunArgs),

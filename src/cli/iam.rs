@@ -183,6 +183,11 @@ pub fn run(args: IamPolicyArgs) -> Exit {
     {
         eprintln!("note: the account is {account}, taken from VMConfig.RoleArn");
     }
+    if config.extra.contains_key("RoleArn") && !repos.is_empty() {
+        eprintln!(
+            "note: the scheduled reaper runs on each repository's default branch: if that is not the server's Branch, add its subject (repo:<owner>/<repo>:ref:refs/heads/<default branch>) to the trust policy"
+        );
+    }
     if account.is_none() {
         eprintln!(
             "note: without --account, `*` stands for the account in the policy's ARNs and ACCOUNT_ID in the trust policy (a trust policy cannot use a wildcard): pass --account or replace it"

@@ -17,8 +17,10 @@ use serde_json::json;
 
 /// Show, start, wait for or stop the VM a workflow's VMConfig describes.
 ///
-/// Credentials: `<Name>_AccessKey` / `<Name>_SecretKey` (Name from VMConfig), else the
-/// provider's standard chain (AWS: environment, profile, web identity, instance metadata).
+/// Credentials: `<Name>_AccessKey` / `<Name>_SecretKey` (Name from VMConfig), else (AWS, in a
+/// GitHub Actions job with `id-token: write`) `VMConfig.RoleArn` assumed with the job's OIDC
+/// token, else the provider's standard chain (AWS: environment, profile, web identity,
+/// instance metadata).
 /// Endpoint override for EC2-compatible clouds and tests: `AWS_ENDPOINT_URL_EC2`.
 /// Exit codes: 0 done, 1 invalid workflow or configuration, 3 cloud failure, 4 timeout, 5 the
 /// workflow file cannot be read.
@@ -162,6 +164,12 @@ pub fn run(args: VmArgs) -> Exit {
         VmAction::Stop(c) => ("stop", c, false, &no_wait),
         VmAction::Preflight(c) => ("preflight", c, false, &no_wait),
     };
+    if what == "start" && !wait && (limits.timeout.is_some() || limits.runner_timeout.is_some()) {
+        eprintln!(
+            "error: --timeout and --runner-timeout bound a wait, and `vm start` waits only with --wait: add --wait, or drop them"
+        );
+        return Exit::Usage;
+    }
     let path = common
         .workflow
         .as_deref()

@@ -217,8 +217,13 @@ fn run_steps(
 ) -> (i32, String) {
     let ctx = job.context(&world.secrets);
     let mut output = String::new();
+    // GitHub gives a job the means to request an OIDC token only under `id-token: write`.
+    let id_token = job_def["permissions"]["id-token"] == "write";
     for step in rendered::steps(job_def) {
         let mut env = job_env.to_vec();
+        if id_token {
+            env.extend(world.oidc_env());
+        }
         env.extend(rendered::expand_all(&step.env, &ctx));
         let (code, text) = world.shell(no, &step.run, &env);
         output.push_str(&text);

@@ -48,6 +48,7 @@ pub struct Scenario {
     failing: Vec<&'static str>,
     failed_jobs: BTreeMap<&'static str, i32>,
     runner_never_online: bool,
+    without_vm_keys: bool,
     vm_config: Vec<(&'static str, Value)>,
     vm_runs: BTreeMap<&'static str, usize>,
 }
@@ -61,6 +62,7 @@ impl Scenario {
             failing: Vec::new(),
             failed_jobs: BTreeMap::new(),
             runner_never_online: false,
+            without_vm_keys: false,
             vm_config: Vec::new(),
             vm_runs: BTreeMap::new(),
         }
@@ -98,6 +100,13 @@ impl Scenario {
     pub fn runner_never_online(mut self, poll: &'static str) -> Scenario {
         self.runner_never_online = true;
         self.failed_jobs.insert(poll, 4);
+        self
+    }
+
+    /// The repository holds no VM key secret: a rendered job that asks for one fails the test
+    /// (the harness's own observer keeps its copy).
+    pub fn without_vm_keys(mut self) -> Scenario {
+        self.without_vm_keys = true;
         self
     }
 
@@ -362,8 +371,14 @@ impl World {
             .collect();
         let name = workflow["WorkflowName"].as_str().expect("a name");
         let rendered = Rendered::load(&out_dir, name, &actions)?;
-        let secrets = repository_secrets(&workflow);
+        let mut secrets = repository_secrets(&workflow);
         let vm = rt.block_on(observer(&workflow["VMConfig"], &secrets, &moto.url));
+        if scenario.without_vm_keys {
+            let vm_name = workflow["VMConfig"]["Name"]
+                .as_str()
+                .expect("a VMConfig name");
+            secrets.retain(|name, _| !name.starts_with(&format!("{vm_name}_")));
+        }
         let runner_name = workflow["VMConfig"]["RunnerName"]
             .as_str()
             .expect("rewrite names the runner")
@@ -545,6 +560,22 @@ impl World {
     /// `env`, what GitHub itself provides (GITHUB_ACTIONS, GITHUB_RUN_ID, GITHUB_API_URL, here
     /// the fake), `ephflow` on PATH (the builtin image), and EC2 at the counting proxy. Returns
     /// the exit code and the output, which must not contain a secret.
+    /// What a job with `id-token: write` gets to request its OIDC token (from the fake GitHub),
+    /// and STS (moto) to exchange it with.
+    pub fn oidc_env(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL".into(),
+                self.gh.oidc_request_url(),
+            ),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(),
+                "e2e-oidc-request-token".into(),
+            ),
+            ("AWS_ENDPOINT_URL_STS".into(), self._moto.url.clone()),
+        ]
+    }
+
     pub fn shell(&self, job: usize, script: &str, env: &[(String, String)]) -> (i32, String) {
         let workspace = self.dir.path().join(format!("job-{job}"));
         std::fs::create_dir_all(&workspace).unwrap();
@@ -568,6 +599,7 @@ impl World {
             )
             .env("PATH", path)
             .env("GITHUB_ACTIONS", "true")
+            .env("RUNNER_TEMP", &workspace)
             .env("GITHUB_RUN_ID", (1000 + job).to_string())
             .env("GITHUB_API_URL", &self.gh.url)
             .env("AWS_ENDPOINT_URL_EC2", &self.ec2.url)

@@ -81,11 +81,14 @@ fn ci_stop_step(
 /// The teardown command with key secrets.
 const CI_STOP_RUN: &str = "aws ec2 stop-instances --instance-ids \"$EPHFLOW_INSTANCE_ID\"";
 
-/// The teardown command with the job's OIDC token (`sts.amazonaws.com` audience).
-const CI_STOP_RUN_OIDC: &str = r#"set -euo pipefail
+/// The teardown command with the job's OIDC token (`sts.amazonaws.com` audience). POSIX sh (a
+/// job may run it with `sh`), so no pipefail: the answer is kept, then `jq -e` fails on one
+/// without a token rather than writing `null` for STS to refuse.
+const CI_STOP_RUN_OIDC: &str = r#"set -eu
 umask 077
 export AWS_WEB_IDENTITY_TOKEN_FILE="$RUNNER_TEMP/ephflow-oidc-token"
-curl -sSf -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=sts.amazonaws.com" | jq -r .value > "$AWS_WEB_IDENTITY_TOKEN_FILE"
+answer=$(curl -sSf --retry 3 -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=sts.amazonaws.com")
+printf '%s' "$answer" | jq -er .value > "$AWS_WEB_IDENTITY_TOKEN_FILE"
 aws ec2 stop-instances --instance-ids "$EPHFLOW_INSTANCE_ID"
 "#;
 

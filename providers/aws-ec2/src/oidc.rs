@@ -4,13 +4,16 @@
 //! A job with `permissions: id-token: write` gets `ACTIONS_ID_TOKEN_REQUEST_URL` and
 //! `ACTIONS_ID_TOKEN_REQUEST_TOKEN`; the token it fetches with them (audience
 //! `sts.amazonaws.com`) is exchanged by STS `AssumeRoleWithWebIdentity` for credentials of the
-//! role, whose trust policy names the repository (`ephflow iam-policy` prints one). The exchange
-//! happens once, when the provider is built: every lifecycle command is far shorter than the
-//! session (one hour).
+//! role, whose trust policy names the repository (`ephflow iam-policy` prints one). The first
+//! exchange happens when the provider is built, so its failures are reported as such; the SDK's
+//! identity cache asks for a fresh one when a wait outlasts the one-hour session (the request
+//! token is valid for the whole job).
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
+use aws_credential_types::provider::{ProvideCredentials, error::CredentialsError, future};
 use aws_sdk_ec2::config::Credentials;
 use ephflow_core::provider::{ErrorClass, ProviderError, Secret};
 
@@ -86,9 +89,7 @@ impl GitHubOidc {
             };
             return Err(failed(
                 class,
-                format!(
-                    "the token endpoint answered {status}; does the job have `permissions: id-token: write`?"
-                ),
+                format!("the token endpoint answered {status}"),
             ));
         }
         let body = response.bytes().await.map_err(|e| {
@@ -106,6 +107,78 @@ impl GitHubOidc {
                     "the answer has no token (`value`)".to_owned(),
                 )
             })
+    }
+}
+
+/// The credentials of `VMConfig.RoleArn` for the SDK: the first exchange's, then a new
+/// exchange whenever the identity cache finds them about to expire. A failed refresh carries
+/// its [`ProviderError`] as the credentials error's source, so it is reported as itself.
+#[derive(Debug)]
+pub struct OidcCredentials {
+    oidc: GitHubOidc,
+    role_arn: String,
+    sts_config: SdkConfig,
+    timeout: Duration,
+    first: Mutex<Option<Credentials>>,
+}
+
+impl OidcCredentials {
+    /// Exchanges the job's token once; fails as that exchange does.
+    pub async fn exchange(
+        oidc: GitHubOidc,
+        role_arn: &str,
+        sts_config: SdkConfig,
+        timeout: Duration,
+    ) -> Result<Self, ProviderError> {
+        let provider = OidcCredentials {
+            oidc,
+            role_arn: role_arn.to_owned(),
+            sts_config,
+            timeout,
+            first: Mutex::new(None),
+        };
+        let first = provider.fetch().await?;
+        *provider.first.lock().expect("not poisoned") = Some(first);
+        Ok(provider)
+    }
+
+    /// A token and an exchange, tried three times when the failure is transient (a poll that
+    /// failed on an STS hiccup would fail its job, and its teardown would stop the VM).
+    async fn fetch(&self) -> Result<Credentials, ProviderError> {
+        let mut pause = Duration::from_secs(1);
+        for attempt in 1.. {
+            let result = async {
+                let token = self.oidc.id_token(self.timeout).await?;
+                assume_role(&self.sts_config, &self.role_arn, &token).await
+            }
+            .await;
+            match result {
+                Err(e) if attempt < 3 && e.class.is_retryable() => {
+                    tracing::warn!("{e}; retrying in {}s", pause.as_secs());
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                result => return result,
+            }
+        }
+        unreachable!("the loop returns by its third attempt")
+    }
+}
+
+impl ProvideCredentials for OidcCredentials {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            // The first exchange's credentials serve until a few minutes before they expire.
+            let soon = SystemTime::now() + Duration::from_secs(300);
+            let first = self.first.lock().expect("not poisoned").take();
+            if let Some(c) = first.filter(|c| c.expiry().is_none_or(|e| e > soon)) {
+                return Ok(c);
+            }
+            self.fetch().await.map_err(CredentialsError::provider_error)
+        })
     }
 }
 
@@ -138,11 +211,15 @@ pub async fn assume_role(
                     "STS could not be reached; check the network or AWS_ENDPOINT_URL_STS".to_owned(),
                 ),
                 _ => match e.code() {
+                    // STS's message tells the causes apart (no identity provider in the
+                    // account, wrong audience, a subject the trust policy does not admit); it
+                    // never holds the token.
                     Some("AccessDenied" | "InvalidIdentityToken" | "ExpiredTokenException") => (
                         ErrorClass::PermissionDenied,
                         format!(
-                            "STS refused ({}); the role's trust policy must allow this repository and branch through token.actions.githubusercontent.com (`ephflow iam-policy` prints one)",
-                            e.code().unwrap_or_default()
+                            "STS refused ({}: {}); the account needs the token.actions.githubusercontent.com identity provider, and the role's trust policy must admit this repository and branch (`ephflow iam-policy` prints one)",
+                            e.code().unwrap_or_default(),
+                            e.message().unwrap_or("no message")
                         ),
                     ),
                     Some("IDPCommunicationError") => (
@@ -177,4 +254,66 @@ pub async fn assume_role(
         std::time::SystemTime::try_from(*c.expiration()).ok(),
         "ephflow-github-oidc",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::BehaviorVersion;
+    use aws_sdk_ec2::config::Region;
+    use ephflow_core::testkit::http::{self, Reply};
+    use ephflow_core::testkit::moto::Moto;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    /// The first exchange's credentials serve while fresh; near expiry (a wait longer than the
+    /// session) the job's token is fetched and exchanged again, against moto's STS.
+    #[tokio::test]
+    async fn credentials_near_expiry_are_exchanged_again() {
+        let Some(moto) = Moto::start() else { return };
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = requests.clone();
+        let url = http::serve(move |_| {
+            counter.fetch_add(1, SeqCst);
+            Reply::Send {
+                status: 200,
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: r#"{"value":"header.claims.signature"}"#.into(),
+            }
+        });
+        let sts_config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&moto.url)
+            .no_credentials()
+            .load()
+            .await;
+        let oidc = GitHubOidc {
+            request_url: format!("{url}/token?api-version=2.0"),
+            request_token: Secret::new("request-token"),
+        };
+        let role = "arn:aws:iam::123456789012:role/lifecycle";
+        let provider = OidcCredentials::exchange(oidc, role, sts_config, Duration::from_secs(10))
+            .await
+            .expect("moto's STS assumes the role");
+        assert_eq!(requests.load(SeqCst), 1, "one token for the first exchange");
+        let fresh = provider.provide_credentials().await.unwrap();
+        assert_eq!(
+            requests.load(SeqCst),
+            1,
+            "fresh credentials are served as they are"
+        );
+        assert!(fresh.session_token().is_some());
+
+        let expiring = Credentials::new(
+            "AKIAEXPIRING",
+            "expiring",
+            None,
+            Some(SystemTime::now() + Duration::from_secs(60)),
+            "test",
+        );
+        *provider.first.lock().unwrap() = Some(expiring);
+        let renewed = provider.provide_credentials().await.unwrap();
+        assert_eq!(requests.load(SeqCst), 2, "a new token for the new exchange");
+        assert_ne!(renewed.access_key_id(), "AKIAEXPIRING");
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::oidc::GitHubOidc;
+use crate::oidc::{GitHubOidc, OidcCredentials};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -23,6 +23,8 @@ pub struct Ec2Provider {
     instance_id: String,
     /// VMConfig.Name, for messages naming the `<Name>_*` variables.
     name: String,
+    /// VMConfig.RoleArn when this process has no OIDC token to assume it with.
+    unassumable_role: Option<String>,
     source: CredentialSource,
     /// The SDK's credentials provider, kept so `credential_source` can resolve it.
     credentials: Option<aws_sdk_ec2::config::SharedCredentialsProvider>,
@@ -78,7 +80,11 @@ impl Ec2Provider {
         // Set but blank (in GitHub Actions, `${{ secrets.X }}` of an unset secret), the SDK
         // panics on its first request (found by audit): refuse, naming the variable.
         if options.endpoint_url.is_none() {
-            for var in ["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"] {
+            for var in [
+                "AWS_ENDPOINT_URL_EC2",
+                "AWS_ENDPOINT_URL_STS",
+                "AWS_ENDPOINT_URL",
+            ] {
                 if std::env::var_os(var).is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
                     return Err(ProviderError::new(
                         ErrorClass::InvalidInput,
@@ -108,7 +114,13 @@ impl Ec2Provider {
         if let Some(url) = &options.endpoint_url {
             ec2_loader = ec2_loader.endpoint_url(url);
         }
-        let oidc = crate::config::role_arn(config).zip(GitHubOidc::from_env());
+        let token_request = GitHubOidc::from_env();
+        // A RoleArn this job cannot assume (no OIDC token request): said when no credentials
+        // turn up, since that is the likely reason.
+        let unassumable_role = crate::config::role_arn(config)
+            .filter(|_| token_request.is_none())
+            .map(str::to_owned);
+        let oidc = crate::config::role_arn(config).zip(token_request);
         let source = match (access, secret, oidc) {
             (Some(a), Some(s), _) => {
                 ec2_loader = ec2_loader.credentials_provider(Credentials::new(
@@ -132,9 +144,10 @@ impl Ec2Provider {
             // Under GitHub Actions with `id-token: write`: the job's OIDC token, exchanged
             // once (STS's endpoint from the environment; the EC2 endpoint option is EC2's).
             (None, None, Some((role, oidc))) => {
-                let token = oidc.id_token(options.operation_timeout).await?;
                 let sts_config = loader().no_credentials().load().await;
-                let credentials = crate::oidc::assume_role(&sts_config, role, &token).await?;
+                let credentials =
+                    OidcCredentials::exchange(oidc, role, sts_config, options.operation_timeout)
+                        .await?;
                 ec2_loader = ec2_loader.credentials_provider(credentials);
                 CredentialSource::GitHubOidc
             }
@@ -150,10 +163,15 @@ impl Ec2Provider {
             client: Client::new(&sdk),
             instance_id,
             name: config.name.clone(),
+            unassumable_role,
             source,
             credentials: sdk.credentials_provider(),
             operation_timeout: options.operation_timeout,
         })
+    }
+
+    fn no_credentials(&self, failure: CredentialsFailure<'_>) -> ProviderError {
+        no_credentials(&self.name, self.unassumable_role.as_deref(), failure)
     }
 
     fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
@@ -164,7 +182,11 @@ impl Ec2Provider {
         // No credentials: the request was never sent (the SDK reports it as a dispatch
         // failure), and no retry can help.
         if let Some(failure) = credentials_failure(&err) {
-            return no_credentials(&self.name, failure);
+            return match failure {
+                // A failed OIDC refresh says what failed itself.
+                CredentialsFailure::Provider(e) => e.clone(),
+                failure => self.no_credentials(failure),
+            };
         }
         match &err {
             SdkError::TimeoutError(_) => {
@@ -214,7 +236,15 @@ impl Ec2Provider {
             "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" => (
                 ErrorClass::PermissionDenied,
                 format!(
-                    "AWS rejected the credentials for ec2:{action} on {id}; check the <Name>_AccessKey/_SecretKey secrets"
+                    "AWS rejected the credentials for ec2:{action} on {id}; {}",
+                    match self.source {
+                        CredentialSource::NamedSecrets =>
+                            format!("check the {0}_AccessKey / {0}_SecretKey secrets", self.name),
+                        CredentialSource::GitHubOidc =>
+                            "the session of VMConfig.RoleArn was refused: check the role".into(),
+                        CredentialSource::DefaultChain =>
+                            "check the credentials the standard AWS chain found".into(),
+                    }
                 ),
             ),
             "RequestLimitExceeded" | "Throttling" => (
@@ -371,13 +401,13 @@ impl VmProvider for Ec2Provider {
             CredentialSource::DefaultChain => {}
         }
         let Some(chain) = &self.credentials else {
-            return Err(no_credentials(name, CredentialsFailure::NoProvider));
+            return Err(self.no_credentials(CredentialsFailure::NoProvider));
         };
         // The chain tries its links only when asked; bounded, since instance metadata may not
         // answer off AWS.
         match tokio::time::timeout(self.operation_timeout, chain.provide_credentials()).await {
-            Ok(Err(e)) => Err(no_credentials(name, CredentialsFailure::Chain(&e))),
-            Err(_) => Err(no_credentials(name, CredentialsFailure::TimedOut)),
+            Ok(Err(e)) => Err(self.no_credentials(CredentialsFailure::Chain(&e))),
+            Err(_) => Err(self.no_credentials(CredentialsFailure::TimedOut)),
             Ok(Ok(_)) => Ok(Some("the standard AWS credential chain".into())),
         }
     }
@@ -418,6 +448,8 @@ impl VmProvider for Ec2Provider {
 /// Why a request found no credentials to sign with.
 #[derive(Debug)]
 enum CredentialsFailure<'a> {
+    /// ephflow's own credentials provider (OIDC) failed, and says why.
+    Provider(&'a ProviderError),
     /// The credentials provider chain answered with this error.
     Chain(&'a CredentialsError),
     /// The chain did not answer in time (the SDK's identity cache gave up).
@@ -444,8 +476,16 @@ where
     let connector = dispatch.as_connector_error()?;
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(connector);
     while let Some(e) = cause {
+        if let Some(p) = e.downcast_ref::<ProviderError>() {
+            return Some(CredentialsFailure::Provider(p));
+        }
         if let Some(c) = e.downcast_ref::<CredentialsError>() {
-            return Some(CredentialsFailure::Chain(c));
+            // Ours, when its source is a ProviderError: keep walking to it.
+            if std::error::Error::source(c)
+                .is_none_or(|s| s.downcast_ref::<ProviderError>().is_none())
+            {
+                return Some(CredentialsFailure::Chain(c));
+            }
         }
         if connector.is_other() && e.to_string().starts_with(IDENTITY_TIMEOUT) {
             return Some(CredentialsFailure::TimedOut);
@@ -482,8 +522,13 @@ fn causes(err: &(dyn std::error::Error + 'static), lead: &str) -> String {
     text
 }
 
-/// A request without credentials: invalid input (not retried), naming what to set.
-fn no_credentials(name: &str, failure: CredentialsFailure<'_>) -> ProviderError {
+/// A request without credentials: invalid input (not retried), naming what to set — and the
+/// role that could not be assumed, when that is why.
+fn no_credentials(
+    name: &str,
+    unassumable_role: Option<&str>,
+    failure: CredentialsFailure<'_>,
+) -> ProviderError {
     const CHAIN: &str = "the standard AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity (OIDC), instance metadata)";
     let found = match failure {
         // The chain's own "no providers in chain provided credentials" says no more.
@@ -499,11 +544,17 @@ fn no_credentials(name: &str, failure: CredentialsFailure<'_>) -> ProviderError 
             causes(e, "is misconfigured")
         }
         CredentialsFailure::Chain(e) => causes(e, "failed"),
+        CredentialsFailure::Provider(e) => return e.clone(),
     };
+    let role = unassumable_role.map_or_else(String::new, |role| {
+        format!(
+            " (VMConfig.RoleArn {role} is assumed only in a GitHub Actions job that may request an OIDC token: give the job `permissions: id-token: write`, as `register --builtins native` does)"
+        )
+    });
     ProviderError::new(
         ErrorClass::InvalidInput,
         format!(
-            "no AWS credentials: {name}_AccessKey / {name}_SecretKey are not set, and {CHAIN} {found}; set both {name}_AccessKey and {name}_SecretKey, or configure one of those"
+            "no AWS credentials: {name}_AccessKey / {name}_SecretKey are not set, and {CHAIN} {found}{role}; set both {name}_AccessKey and {name}_SecretKey, or configure one of those"
         ),
     )
 }

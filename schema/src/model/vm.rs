@@ -107,10 +107,10 @@ pub struct VmConfig {
     pub max_lifetime: Option<u64>,
 
     /// Seconds a VM action's job may run before GitHub cancels it: the rendered job's
-    /// `timeout-minutes`, rounded up to whole minutes. Its failure teardown then stops the VM.
-    /// Default: `MaxLifetime` (12 hours unless set), because the reaper never stops a VM under
-    /// a running job, so without a bound a hung job would keep the VM for GitHub's own limit
-    /// of 5 days on self-hosted runners.
+    /// `timeout-minutes`, rounded up to whole minutes. Its failure teardown then stops the VM;
+    /// the reaper never stops a VM under a running job, so this bounds a hung one. Default: the
+    /// smaller of `MaxLifetime` and 21600 (6 hours, GitHub's own default). Raise it for longer
+    /// actions (GitHub allows self-hosted jobs up to 5 days).
     #[serde(
         rename = "JobTimeout",
         default,
