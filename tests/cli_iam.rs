@@ -338,3 +338,65 @@ fn parliament_finds_nothing_to_say_about_the_policy() {
         );
     }
 }
+
+/// examples/keyless-setup.sh, as the guide tells users to run it, against moto's IAM with the
+/// real AWS CLI: it prints the role's ARN, and the role holds ephflow's trust policy and
+/// lifecycle policy.
+#[test]
+fn the_keyless_setup_script_creates_the_role() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow(dir.path());
+    let bin = assert_cmd::cargo::cargo_bin("ephflow");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let empty = dir.path().join("aws-config");
+    std::fs::write(&empty, "").unwrap();
+    let out = std::process::Command::new("sh")
+        .arg(support::root().join("examples/keyless-setup.sh"))
+        .arg(&wf)
+        .arg(ACCOUNT)
+        .arg("ml-pipeline-lifecycle")
+        .env("PATH", path)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "AKIAADMIN")
+        .env("AWS_SECRET_ACCESS_KEY", "admin")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", &empty)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.trim(),
+        format!("arn:aws:iam::{ACCOUNT}:role/ml-pipeline-lifecycle")
+    );
+    let role = moto_iam(
+        &moto,
+        &[("Action", "GetRole"), ("RoleName", "ml-pipeline-lifecycle")],
+    );
+    assert!(
+        role.contains("token.actions.githubusercontent.com"),
+        "{role}"
+    );
+    let policy = moto_iam(
+        &moto,
+        &[
+            ("Action", "GetRolePolicy"),
+            ("RoleName", "ml-pipeline-lifecycle"),
+            ("PolicyName", "ephflow-vm-lifecycle"),
+        ],
+    );
+    assert!(
+        policy.contains("ec2%3AStartInstances") || policy.contains("ec2:StartInstances"),
+        "{policy}"
+    );
+}
