@@ -164,6 +164,18 @@ fn without_an_account_the_policy_says_star_and_a_note_says_so() {
         "{stderr}"
     );
     assert!(!stderr.contains("without --account"), "{stderr}");
+    // --account wins, but a different account than the role's is pointed out.
+    let out = iam_policy(&with_role, &["--account", ACCOUNT]);
+    let v = printed(&out);
+    assert_eq!(
+        v["trust_policy"]["Statement"][0]["Principal"]["Federated"],
+        format!("arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com")
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("differs from the account of VMConfig.RoleArn (210987654321)"),
+        "{stderr}"
+    );
 
     // A malformed account id is a usage error.
     assert_eq!(
@@ -341,7 +353,7 @@ fn parliament_finds_nothing_to_say_about_the_policy() {
 
 /// examples/keyless-setup.sh, as the guide tells users to run it, against moto's IAM with the
 /// real AWS CLI: it prints the role's ARN, and the role holds ephflow's trust policy and
-/// lifecycle policy.
+/// lifecycle policy; a second run refuses the existing role and prints no ARN.
 #[test]
 fn the_keyless_setup_script_creates_the_role() {
     let Some(moto) = Moto::start() else { return };
@@ -355,20 +367,23 @@ fn the_keyless_setup_script_creates_the_role() {
     );
     let empty = dir.path().join("aws-config");
     std::fs::write(&empty, "").unwrap();
-    let out = std::process::Command::new("sh")
-        .arg(support::root().join("examples/keyless-setup.sh"))
-        .arg(&wf)
-        .arg(ACCOUNT)
-        .arg("ml-pipeline-lifecycle")
-        .env("PATH", path)
-        .env("AWS_ENDPOINT_URL", &moto.url)
-        .env("AWS_ACCESS_KEY_ID", "AKIAADMIN")
-        .env("AWS_SECRET_ACCESS_KEY", "admin")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", &empty)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
-        .output()
-        .unwrap();
+    let setup = || {
+        std::process::Command::new("sh")
+            .arg(support::root().join("examples/keyless-setup.sh"))
+            .arg(&wf)
+            .arg(ACCOUNT)
+            .arg("ml-pipeline-lifecycle")
+            .env("PATH", &path)
+            .env("AWS_ENDPOINT_URL", &moto.url)
+            .env("AWS_ACCESS_KEY_ID", "AKIAADMIN")
+            .env("AWS_SECRET_ACCESS_KEY", "admin")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", &empty)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+            .output()
+            .unwrap()
+    };
+    let out = setup();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -398,5 +413,14 @@ fn the_keyless_setup_script_creates_the_role() {
     assert!(
         policy.contains("ec2%3AStartInstances") || policy.contains("ec2:StartInstances"),
         "{policy}"
+    );
+
+    // Run again: the role exists, so it stops without printing an ARN to paste.
+    let again = setup();
+    assert!(!again.status.success());
+    assert!(again.stdout.is_empty(), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("EntityAlreadyExists"),
+        "{again:?}"
     );
 }

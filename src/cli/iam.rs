@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 /// on `*`, which EC2 cannot scope) and `trust_policy` (`sts:AssumeRoleWithWebIdentity` from
 /// `token.actions.githubusercontent.com`, audience `sts.amazonaws.com`, subject
 /// `repo:<owner>/<repo>:ref:refs/heads/<Branch>` for each GitHubActions server of the
-/// workflow: its dispatched runs, on its branch, and nothing else of the repository. A
-/// scheduled reaper runs on the default branch: add that subject when Branch is another).
+/// workflow: any job of the repository that runs on that branch and may request an OIDC
+/// token (`id-token: write`), and no other branch. A scheduled reaper runs on the default
+/// branch: add that subject when Branch is another).
 ///
 /// Exit codes: 0 printed, 1 invalid workflow, no VMConfig or no policy for its provider,
 /// 5 the output could not be written.
@@ -147,11 +148,19 @@ pub fn run(args: IamPolicyArgs) -> Exit {
         Err(e) => return super::internal(e),
     };
     // The role the jobs assume names its account: the instance is meant to be in it too.
-    let account = args.account.clone().or_else(|| {
-        let role = config.extra.get("RoleArn")?.as_str()?;
-        let account = role.split(':').nth(4)?;
-        account_id(account).ok()
-    });
+    let role_account = config
+        .extra
+        .get("RoleArn")
+        .and_then(|r| r.as_str()?.split(':').nth(4))
+        .and_then(|a| account_id(a).ok());
+    if let (Some(given), Some(role)) = (&args.account, &role_account)
+        && given != role
+    {
+        eprintln!(
+            "warning: --account {given} differs from the account of VMConfig.RoleArn ({role}): the policies name {given}; the role must be in the account whose OIDC provider the trust policy names"
+        );
+    }
+    let account = args.account.clone().or(role_account);
     let Some(policy) = (registration.access_policy)(config, account.as_deref()) else {
         eprintln!(
             "error: the {} provider writes no access policy for VMConfig \"{}\" (it needs the fields that name the VM, such as InstanceId and Region)",

@@ -31,7 +31,8 @@ pub struct RegisterArgs {
     #[arg(long)]
     check: bool,
     /// Who runs the lifecycle actions (faasr-vm-start, -poll-*, -stop): FaaSr's runtime in the
-    /// workflow's containers, or ephflow itself (`ephflow action run` in --builtin-image).
+    /// workflow's containers, or ephflow itself (`ephflow action run` in --builtin-image, which
+    /// native requires).
     /// Native builtins dispatch only actions on GitHubActions servers.
     #[arg(long, value_enum, default_value = "faasr")]
     builtins: Builtins,
