@@ -23,6 +23,17 @@ fn workflow_for(dir: &std::path::Path, instance: &str) -> std::path::PathBuf {
     path
 }
 
+/// moto with a stopped instance, and the example workflow naming it (in a temporary
+/// directory); `None` when moto is not installed.
+fn moto_workflow() -> Option<(Moto, tempfile::TempDir, std::path::PathBuf, String)> {
+    let moto = Moto::start()?;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let id = runtime.block_on(moto_stopped_instance(&moto.url));
+    let dir = tempfile::tempdir().unwrap();
+    let wf = workflow_for(dir.path(), &id);
+    Some((moto, dir, wf, id))
+}
+
 fn vm(moto: &Moto, args: &[&str], workflow: &std::path::Path) -> Command {
     let mut cmd = Command::cargo_bin("ephflow").unwrap();
     cmd.arg("vm")
@@ -54,11 +65,9 @@ fn no_secrets(out: &std::process::Output) {
 
 #[test]
 fn drives_an_instance_from_stopped_to_running_and_back() {
-    let Some(moto) = Moto::start() else { return };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let id = runtime.block_on(moto_stopped_instance(&moto.url));
-    let dir = tempfile::tempdir().unwrap();
-    let wf = workflow_for(dir.path(), &id);
+    let Some((moto, dir, wf, id)) = moto_workflow() else {
+        return;
+    };
 
     let out = vm(&moto, &["status"], &wf)
         .env("EPHFLOW_LOG", "trace")
@@ -236,11 +245,9 @@ fn a_zero_timeout_is_a_usage_error() {
 
 #[test]
 fn poll_waits_for_the_runner_on_the_fake_github_api() {
-    let Some(moto) = Moto::start() else { return };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let id = runtime.block_on(moto_stopped_instance(&moto.url));
-    let dir = tempfile::tempdir().unwrap();
-    let wf = workflow_for(dir.path(), &id);
+    let Some((moto, _dir, wf, _)) = moto_workflow() else {
+        return;
+    };
     let gh = ephflow_github::testkit::FakeGitHub::start();
     gh.runner_comes_online_after("gpu-trainer-1", 2);
     let out = vm(&moto, &["start", "--wait", "--format", "json"], &wf)
@@ -330,11 +337,9 @@ fn without_credentials(cmd: &mut Command, dir: &std::path::Path) {
 /// (found by a usability review): it is invalid input naming the secrets to set, at once.
 #[test]
 fn no_credentials_at_all_is_invalid_input_naming_the_secrets() {
-    let Some(moto) = Moto::start() else { return };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let id = runtime.block_on(moto_stopped_instance(&moto.url));
-    let dir = tempfile::tempdir().unwrap();
-    let wf = workflow_for(dir.path(), &id);
+    let Some((moto, dir, wf, _)) = moto_workflow() else {
+        return;
+    };
     for what in ["status", "preflight"] {
         let mut cmd = vm(&moto, &[what], &wf);
         without_credentials(&mut cmd, dir.path());
@@ -497,12 +502,10 @@ const REQUEST_TOKEN: &str = "oidc-request-token-sentinel-7f3a";
 /// then drives the instance; neither token appears in any output, even at trace level.
 #[test]
 fn role_arn_assumes_the_role_with_the_jobs_oidc_token() {
-    let Some(moto) = Moto::start() else { return };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let id = runtime.block_on(moto_stopped_instance(&moto.url));
+    let Some((moto, dir, wf, _)) = moto_workflow() else {
+        return;
+    };
     let github = ephflow_github::testkit::FakeGitHub::start();
-    let dir = tempfile::tempdir().unwrap();
-    let wf = workflow_for(dir.path(), &id);
     let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&wf).unwrap()).unwrap();
     doc["VMConfig"]["RoleArn"] = ROLE.into();
     std::fs::write(&wf, doc.to_string()).unwrap();

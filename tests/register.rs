@@ -211,13 +211,18 @@ fn renders_faasr_workflows_with_failure_teardown() {
     );
 }
 
+/// The bundled example, edited, written into `dir`.
 fn edited_example(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
-    let mut v: Value = serde_json::from_str(
-        &std::fs::read_to_string(support::root().join("examples/ml-pipeline.json")).unwrap(),
-    )
-    .unwrap();
+    edited(dir, "examples/ml-pipeline.json", edit)
+}
+
+/// The workflow at `example` (from the repository root), edited, written into `dir` under its
+/// own file name.
+fn edited(dir: &Path, example: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let source = support::root().join(example);
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&source).unwrap()).unwrap();
     edit(&mut v);
-    let path = dir.join("ml-pipeline.json");
+    let path = dir.join(source.file_name().unwrap());
     std::fs::write(&path, v.to_string()).unwrap();
     path
 }
@@ -314,6 +319,9 @@ fn vm_jobs_are_bounded_by_the_job_timeout() {
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/ephflow-lifecycle";
 
+/// The keyless example: every action on GitHub Actions, as native builtins need.
+const KEYLESS: &str = "examples/workflows/keyless.json";
+
 /// With `VMConfig.RoleArn`, ephflow's own jobs (the failure teardown, native builtins, the
 /// reaper) ask for `id-token: write` and get none of the VM's key secrets; the rendered
 /// teardown step, run by bash with curl, jq and the AWS CLI, stops the instance on moto with
@@ -329,15 +337,10 @@ fn role_arn_renders_keyless_jobs_whose_teardown_stops_the_vm() {
     let id = runtime.block_on(moto_stopped_instance(&moto.url));
     let dir = tempfile::tempdir().unwrap();
     // The keyless example (all on GitHub Actions, as native builtins need), on moto's instance.
-    let mut doc: Value = serde_json::from_str(
-        &std::fs::read_to_string(support::root().join("examples/workflows/keyless.json")).unwrap(),
-    )
-    .unwrap();
-    doc["VMConfig"]["RoleArn"] = ROLE.into();
-    doc["VMConfig"]["InstanceId"] = id.clone().into();
-    doc.as_object_mut().unwrap().shift_remove("$schema");
-    let input = dir.path().join("keyless.json");
-    std::fs::write(&input, doc.to_string()).unwrap();
+    let input = edited(dir.path(), KEYLESS, |v| {
+        v["VMConfig"]["RoleArn"] = ROLE.into();
+        v["VMConfig"]["InstanceId"] = id.clone().into();
+    });
     let aug = dir.path().join("aug.json");
     augment(&input, &aug);
 
@@ -348,13 +351,9 @@ fn role_arn_renders_keyless_jobs_whose_teardown_stops_the_vm() {
         ));
 
     let out = dir.path().join("wf");
-    register(
-        &aug,
-        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
-        &out,
-    )
-    .code(0)
-    .stderr(predicate::str::contains("still read").not());
+    register_native(&aug, &out)
+        .code(0)
+        .stderr(predicate::str::contains("still read").not());
     let docs = rendered_documents(&out);
     let is_vm_key = |k: &String| k.starts_with("SIMVM_");
     let mut teardown = None;
@@ -451,6 +450,31 @@ fn role_arn_renders_keyless_jobs_whose_teardown_stops_the_vm() {
     let status: Value = serde_json::from_slice(&status.stdout).unwrap();
     let state = status["status"]["state"].as_str().unwrap();
     assert!(state == "stopping" || state == "stopped", "{status}");
+}
+
+/// A VMConfig named like a data store derives the same secret names as the store; dropping
+/// "the VM's keys" (native builtins, RoleArn) must not drop the store's, which the builtins'
+/// markers and FaaSr's runtime in user actions need.
+#[test]
+fn a_vm_named_like_a_store_leaves_the_store_its_keys() {
+    if !python_available("yaml") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = edited(dir.path(), KEYLESS, |v| v["VMConfig"]["Name"] = "S3".into());
+    let aug = dir.path().join("aug.json");
+    augment(&input, &aug);
+    let out = dir.path().join("wf");
+    register_native(&aug, &out).code(0);
+    for (file, doc) in rendered_documents(&out) {
+        if file.ends_with("-ephflow-reaper.yml") {
+            continue;
+        }
+        let env = &doc["jobs"]["run_docker_image"]["env"];
+        for key in ["S3_AccessKey", "S3_SecretKey"] {
+            assert_eq!(env[key], format!("${{{{ secrets.{key} }}}}"), "{file}");
+        }
+    }
 }
 
 /// The bundled example and its augmented form, written into `dir`.
@@ -555,17 +579,16 @@ fn rendered_files_match_their_snapshots() {
     );
     check_snapshots(
         &support::root().join("tests/fixtures/action/fan-in.json"),
-        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
+        &NATIVE,
         "fan-in-native",
     );
-    check_snapshots(
-        &support::root().join("examples/workflows/keyless.json"),
-        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
-        "keyless-native",
-    );
+    check_snapshots(&support::root().join(KEYLESS), &NATIVE, "keyless-native");
 }
 
 const NATIVE_IMAGE: &str = "ghcr.io/ephflow/ephflow:0.1.0";
+
+/// The arguments of a registration with native builtins.
+const NATIVE: [&str; 4] = ["--builtins", "native", "--builtin-image", NATIVE_IMAGE];
 
 /// Augments `input`, registers it with `args`, and compares the files with the snapshots in
 /// tests/fixtures/register/`snapshot` (written instead under EPHFLOW_BLESS).
@@ -627,17 +650,18 @@ fn register(file: &Path, args: &[&str], out: &Path) -> assert_cmd::assert::Asser
         .assert()
 }
 
+/// Registers `file` with native builtins (`NATIVE`) into `out`.
+fn register_native(file: &Path, out: &Path) -> assert_cmd::assert::Assert {
+    register(file, &NATIVE, out)
+}
+
 /// Augments the fan-in fixture to `aug` and registers it with native builtins into `out`.
 fn register_native_fan_in(aug: &Path, out: &Path) -> assert_cmd::assert::Assert {
     augment(
         &support::root().join("tests/fixtures/action/fan-in.json"),
         aug,
     );
-    register(
-        aug,
-        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
-        out,
-    )
+    register_native(aug, out)
 }
 
 /// Files of an earlier registration that this one does not render are named (GitHub would
@@ -774,16 +798,12 @@ fn native_builtins_run_ephflow_in_the_given_image() {
     let example = dir.path().join("ml_augmented.json");
     augment(&support::root().join("examples/ml-pipeline.json"), &example);
     let refused = dir.path().join("refused");
-    register(
-        &example,
-        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
-        &refused,
-    )
-    .code(1)
-    .stderr(predicate::str::contains(
-        "\"faasr-vm-start\" starts \"fetch-data\", which runs on \"Lambda\" (Lambda)",
-    ))
-    .stderr(predicate::str::contains("--builtins faasr"));
+    register_native(&example, &refused)
+        .code(1)
+        .stderr(predicate::str::contains(
+            "\"faasr-vm-start\" starts \"fetch-data\", which runs on \"Lambda\" (Lambda)",
+        ))
+        .stderr(predicate::str::contains("--builtins faasr"));
     assert!(!refused.exists(), "nothing written");
 
     // Usage: native needs an image; an image needs native.
@@ -832,12 +852,7 @@ fn native_builtin_jobs_get_only_the_secrets_they_use() {
     let aug = dir.path().join("fan-in_augmented.json");
     augment(&src, &aug);
     let out = dir.path().join("wf");
-    register(
-        &aug,
-        &["--builtins", "native", "--builtin-image", NATIVE_IMAGE],
-        &out,
-    )
-    .code(0);
+    register_native(&aug, &out).code(0);
     if !python_available("yaml") {
         return;
     }

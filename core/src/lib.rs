@@ -19,6 +19,7 @@ pub mod plan;
 pub mod provider;
 pub mod reap;
 pub mod registry;
+pub mod retry;
 pub mod scenarios;
 #[cfg(test)]
 mod test_support;

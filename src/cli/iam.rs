@@ -148,10 +148,9 @@ pub fn run(args: IamPolicyArgs) -> Exit {
         Err(e) => return super::internal(e),
     };
     // The role the jobs assume names its account: the instance is meant to be in it too.
-    let role_account = config
-        .extra
-        .get("RoleArn")
-        .and_then(|r| r.as_str()?.split(':').nth(4))
+    let role = ephflow::aws::role_arn(config);
+    let role_account = role
+        .and_then(|r| r.split(':').nth(4))
         .and_then(|a| account_id(a).ok());
     if let (Some(given), Some(role)) = (&args.account, &role_account)
         && given != role
@@ -192,7 +191,7 @@ pub fn run(args: IamPolicyArgs) -> Exit {
     {
         eprintln!("note: the account is {account}, taken from VMConfig.RoleArn");
     }
-    if config.extra.contains_key("RoleArn") && !repos.is_empty() {
+    if role.is_some() && !repos.is_empty() {
         eprintln!(
             "note: the scheduled reaper runs on each repository's default branch: if that is not the server's Branch, add its subject (repo:<owner>/<repo>:ref:refs/heads/<default branch>) to the trust policy"
         );

@@ -354,19 +354,12 @@ pub fn invoke(args: InvokeArgs) -> Exit {
             ),
         ] {
             // Reads are safe to repeat: transient failures get two more tries.
-            let mut found = backend.fetch_file(&path, &branch).await;
-            for pause in [2, 5] {
-                match &found {
-                    Err(e) if e.class.is_retryable() => {
-                        let wait = e
-                            .retry_after
-                            .unwrap_or(std::time::Duration::from_secs(pause));
-                        tokio::time::sleep(wait.min(std::time::Duration::from_secs(30))).await;
-                        found = backend.fetch_file(&path, &branch).await;
-                    }
-                    _ => break,
-                }
-            }
+            let found = ephflow::core::retry::transient(
+                &ephflow::core::action::READ_PAUSES,
+                || backend.fetch_file(&path, &branch),
+                |_, _| {},
+            )
+            .await;
             match found {
                 Ok(Some(_)) => {}
                 Ok(None) => {

@@ -133,16 +133,17 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
         return Err(RenderError::NotAugmented);
     }
     let mut secrets = secret_names(w)?;
+    let vm_keys = vm_key_names(w);
     // With native builtins FaaSr's runtime never drives the VM, so user actions (one of which
     // runs on the VM itself) do not get its keys.
     if options.native_builtin_image.is_some() {
-        secrets.retain(|name| !is_vm_key(w, name));
+        secrets.retain(|name| !vm_keys.contains(name));
     }
     // With the provider on GitHub's OIDC token, ephflow's own jobs get no VM key secrets.
     let oidc = stop_step.is_some_and(|s| s.id_token);
     let native_secrets: Vec<String> = native_builtin_secret_names(w)?
         .into_iter()
-        .filter(|name| !(oidc && is_vm_key(w, name)))
+        .filter(|name| !(oidc && vm_keys.contains(name)))
         .collect();
     let labels: Vec<String> = w
         .vm_config
@@ -296,12 +297,14 @@ pub fn render(w: &Workflow, options: &RenderOptions) -> Result<Vec<RenderedFile>
     Ok(files)
 }
 
-/// One of the VM's key secrets (`<VMConfig.Name>_AccessKey` / `_SecretKey`).
-fn is_vm_key(w: &Workflow, name: &str) -> bool {
-    w.vm_config.as_ref().is_some_and(|vm| {
-        name.strip_prefix(vm.name.as_str())
-            .is_some_and(|rest| rest == "_AccessKey" || rest == "_SecretKey")
-    })
+/// The VM's key secrets as [`derived_secret_names`] attributes them: a name that a server or a
+/// store derives too is theirs, and stays in the jobs that need it.
+fn vm_key_names(w: &Workflow) -> Vec<String> {
+    derived_secret_names(w)
+        .into_iter()
+        .filter(|(_, from)| from == "VMConfig.Name")
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// GitHub's `timeout-minutes`: whole minutes, rounded up, at least one.
@@ -360,10 +363,12 @@ fn render_reaper(
     let mut env = Map::new();
     let wanted: Vec<String> = derived_secret_names(w)
         .into_iter()
-        .filter(|(_, from)| from == "VMConfig.Name" || from.starts_with("ComputeServers."))
+        .filter(|(_, from)| {
+            // With OIDC the reaper assumes the role: no VM key.
+            (from == "VMConfig.Name" && !oidc) || from.starts_with("ComputeServers.")
+        })
         .map(|(name, _)| name)
         .filter(|name| name.ends_with("_PAT") || name.starts_with(&format!("{}_", vm.name)))
-        .filter(|name| !(oidc && is_vm_key(w, name)))
         .collect();
     for name in wanted {
         if !is_portable_secret_name(&name) {

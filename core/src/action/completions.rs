@@ -164,25 +164,21 @@ fn store_error(store: &dyn CompletionStore, source: ProviderError) -> ActionErro
 
 /// Store requests are idempotent (a repeated conditional create is resolved by the claim's
 /// token), so transient failures get up to four more tries, 1-2-4-8 s apart (or as told).
-async fn retrying<T, F, Fut>(mut op: F) -> Result<T, ProviderError>
+async fn retrying<T, F, Fut>(op: F) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, ProviderError>>,
 {
-    let mut pause = Duration::from_secs(1);
-    let mut attempt = 1;
-    loop {
-        match op().await {
-            Err(e) if e.class.is_retryable() && attempt < 5 => {
-                let wait = e.retry_after.unwrap_or(pause).min(Duration::from_secs(30));
-                tracing::warn!("store request failed ({e}); retrying in {wait:?}");
-                tokio::time::sleep(wait).await;
-                pause *= 2;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
+    const PAUSES: [Duration; 4] = [
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+        Duration::from_secs(4),
+        Duration::from_secs(8),
+    ];
+    crate::retry::transient(&PAUSES, op, |e, wait| {
+        tracing::warn!("store request failed ({e}); retrying in {wait:?}")
+    })
+    .await
 }
 
 #[cfg(all(test, feature = "testkit"))]

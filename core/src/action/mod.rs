@@ -172,34 +172,32 @@ pub fn payload_server(
     }
 }
 
+/// The pauses before the second and third try of a read of the repository (reads are safe to
+/// repeat).
+pub const READ_PAUSES: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(5)];
+
 /// Fetches the workflow JSON named by `url` through `backend` (transient failures get two more
-/// tries; reads are safe to repeat).
+/// tries, [`READ_PAUSES`] apart).
 pub async fn fetch_workflow(
     backend: &dyn ExecutionBackend,
     url: &PayloadUrl,
 ) -> Result<Document, ActionError> {
-    let mut result = backend.fetch_file(&url.path, &url.branch).await;
-    for pause in [2, 5] {
-        match &result {
-            Err(e) if e.class.is_retryable() => {
-                let wait = e.retry_after.unwrap_or(Duration::from_secs(pause));
-                tokio::time::sleep(wait.min(Duration::from_secs(30))).await;
-                result = backend.fetch_file(&url.path, &url.branch).await;
-            }
-            _ => break,
-        }
-    }
-    let bytes = result
-        .map_err(|source| ActionError::Cloud {
-            what: format!("fetching the workflow {url}"),
-            source,
-        })?
-        .ok_or_else(|| {
-            ActionError::input(format!(
-                "the workflow JSON {} is not on {}/{}@{}: commit it there (PAYLOAD_URL names it)",
-                url.path, url.owner, url.repo, url.branch
-            ))
-        })?;
+    let bytes = crate::retry::transient(
+        &READ_PAUSES,
+        || backend.fetch_file(&url.path, &url.branch),
+        |_, _| {},
+    )
+    .await
+    .map_err(|source| ActionError::Cloud {
+        what: format!("fetching the workflow {url}"),
+        source,
+    })?
+    .ok_or_else(|| {
+        ActionError::input(format!(
+            "the workflow JSON {} is not on {}/{}@{}: commit it there (PAYLOAD_URL names it)",
+            url.path, url.owner, url.repo, url.branch
+        ))
+    })?;
     let text = String::from_utf8(bytes)
         .map_err(|_| ActionError::input(format!("the workflow at {url} is not UTF-8 text")))?;
     Document::parse(&text)

@@ -43,7 +43,8 @@ fn ci_stop_step(
     config: &ephflow_core::schema::model::VmConfig,
 ) -> Option<ephflow_core::provider::CiStep> {
     use ephflow_core::provider::{CiStep, CiValue};
-    let mut env = match role_arn(config) {
+    let role = role_arn(config);
+    let mut env = match role {
         Some(role) => vec![("AWS_ROLE_ARN".into(), CiValue::Literal(role.to_owned()))],
         None => vec![
             (
@@ -64,7 +65,7 @@ fn ci_stop_step(
         "EPHFLOW_INSTANCE_ID".into(),
         CiValue::Literal(config.instance_id.clone()?),
     ));
-    let id_token = role_arn(config).is_some();
+    let id_token = role.is_some();
     let run = if id_token {
         CI_STOP_RUN_OIDC
     } else {

@@ -145,23 +145,15 @@ impl OidcCredentials {
     /// A token and an exchange, tried three times when the failure is transient (a poll that
     /// failed on an STS hiccup would fail its job, and its teardown would stop the VM).
     async fn fetch(&self) -> Result<Credentials, ProviderError> {
-        let mut pause = Duration::from_secs(1);
-        for attempt in 1.. {
-            let result = async {
-                let token = self.oidc.id_token(self.timeout).await?;
-                assume_role(&self.sts_config, &self.role_arn, &token).await
-            }
-            .await;
-            match result {
-                Err(e) if attempt < 3 && e.class.is_retryable() => {
-                    tracing::warn!("{e}; retrying in {}s", pause.as_secs());
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
-                result => return result,
-            }
-        }
-        unreachable!("the loop returns by its third attempt")
+        const PAUSES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
+        let exchange = || async {
+            let token = self.oidc.id_token(self.timeout).await?;
+            assume_role(&self.sts_config, &self.role_arn, &token).await
+        };
+        ephflow_core::retry::transient(&PAUSES, exchange, |e, wait| {
+            tracing::warn!("{e}; retrying in {wait:?}")
+        })
+        .await
     }
 }
 

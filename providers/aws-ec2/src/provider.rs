@@ -114,13 +114,12 @@ impl Ec2Provider {
         if let Some(url) = &options.endpoint_url {
             ec2_loader = ec2_loader.endpoint_url(url);
         }
+        let role = crate::config::role_arn(config);
         let token_request = GitHubOidc::from_env();
         // A RoleArn this job cannot assume (no OIDC token request): said when no credentials
         // turn up, since that is the likely reason.
-        let unassumable_role = crate::config::role_arn(config)
-            .filter(|_| token_request.is_none())
-            .map(str::to_owned);
-        let oidc = crate::config::role_arn(config).zip(token_request);
+        let unassumable_role = role.filter(|_| token_request.is_none()).map(str::to_owned);
+        let oidc = role.zip(token_request);
         let source = match (access, secret, oidc) {
             (Some(a), Some(s), _) => {
                 ec2_loader = ec2_loader.credentials_provider(Credentials::new(
@@ -182,11 +181,7 @@ impl Ec2Provider {
         // No credentials: the request was never sent (the SDK reports it as a dispatch
         // failure), and no retry can help.
         if let Some(failure) = credentials_failure(&err) {
-            return match failure {
-                // A failed OIDC refresh says what failed itself.
-                CredentialsFailure::Provider(e) => e.clone(),
-                failure => self.no_credentials(failure),
-            };
+            return self.no_credentials(failure);
         }
         match &err {
             SdkError::TimeoutError(_) => {
@@ -544,6 +539,7 @@ fn no_credentials(
             causes(e, "is misconfigured")
         }
         CredentialsFailure::Chain(e) => causes(e, "failed"),
+        // A failed OIDC refresh says what failed itself.
         CredentialsFailure::Provider(e) => return e.clone(),
     };
     let role = unassumable_role.map_or_else(String::new, |role| {
